@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SP_CONF_H
+#define SP_CONF_H
+
+/**
+ * @file
+ * Configuration, phase one: parse a libconfig file and validate all of it into the plain
+ * structs below, touching nothing else. Phase two (applying) belongs to the modules that own
+ * each setting; start-up and reload use the same two phases, so a reload is all-or-nothing.
+ *
+ * Every error is one line "file:line: setting: reason" (line 0 when the setting is missing).
+ * The annotated reference of every setting is conf/sallyport.conf.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <net/if.h>
+#include <rte_ether.h>
+
+#include "sp_addr.h"
+#include "sp_log.h"
+
+#define SP_CONF_NAME_MAX 32        /* names of the gateway, ports, interfaces */
+#define SP_CONF_DEV_MAX 256        /* DPDK device strings */
+#define SP_CONF_PATH_MAX 256
+#define SP_CONF_MAX_PORTS 16       /* == SP_MAX_PORTS, the exception port included */
+#define SP_CONF_MAX_VLANS 8        /* VLAN interfaces per port */
+#define SP_CONF_MAX_ADDRS 8        /* addresses per interface */
+#define SP_CONF_MAX_ROUTES 1024    /* static routes in the file */
+#define SP_CONF_MAX_WORKERS 16
+#define SP_CONF_MAX_EAL_ARGS 32
+#define SP_CONF_MAX_LOG_TYPES 32
+#define SP_CONF_ERR_MAX 512
+
+enum sp_idle_mode {
+	SP_IDLE_POLL = 0,  /**< busy poll: lowest latency, one core per worker */
+	SP_IDLE_ADAPTIVE,  /**< back off (pause, then sleep up to idle_max_us) when queues stay empty */
+};
+
+/** An error from parsing or validation. */
+struct sp_conf_err {
+	char file[SP_CONF_PATH_MAX];
+	int line;                  /**< 0 when it has no line (missing setting, unreadable file) */
+	char setting[128];         /**< path of the setting, e.g. "ports.[1].addresses.[0]" */
+	char msg[SP_CONF_ERR_MAX]; /**< "file:line: setting: reason", ready to print */
+};
+
+/** EAL settings; turned into rte_eal_init() arguments by sp_conf_eal_argv(). */
+struct sp_conf_eal {
+	char lcores[64];            /**< "-l": lcore list including the main lcore, e.g. "0-1" */
+	int main_lcore;             /**< "--main-lcore", -1 for EAL's default (the first) */
+	char file_prefix[64];       /**< "--file-prefix"; empty for EAL's default */
+	uint32_t memory_mb;         /**< "-m"; 0 for EAL's default */
+	bool in_memory;             /**< "--in-memory" */
+	bool no_huge;               /**< "--no-huge" (tests, no hugepages) */
+	bool no_pci;                /**< "--no-pci" */
+	bool no_telemetry;          /**< "--no-telemetry" */
+	unsigned int n_extra;
+	char extra[SP_CONF_MAX_EAL_ARGS][128]; /**< further EAL arguments, verbatim */
+};
+
+struct sp_conf_workers {
+	unsigned int n_lcores;
+	unsigned int lcores[SP_CONF_MAX_WORKERS]; /**< worker lcore ids, one worker each */
+	enum sp_idle_mode idle;
+	uint32_t idle_max_us;       /**< longest adaptive sleep, 1..100000 */
+	uint16_t burst;             /**< RX burst size, 1..64 (default 32) */
+};
+
+struct sp_conf_mempool {
+	uint32_t mbufs;             /**< mbufs per socket (default 8191) */
+	uint32_t cache;             /**< per-lcore cache (default 256, <= RTE_MEMPOOL_CACHE_MAX_SIZE) */
+	uint16_t data_room;         /**< mbuf data room incl. headroom (default 2176) */
+};
+
+/** An L3 interface: a whole port (vlan 0) or a VLAN on it. */
+struct sp_conf_iface {
+	uint16_t vlan;              /**< 0: untagged; 1..4094: 802.1Q VLAN id */
+	uint16_t mtu;               /**< 0: the port's MTU */
+	unsigned int n_addrs;
+	struct sp_ip addrs[SP_CONF_MAX_ADDRS]; /**< host address + prefix length of the subnet */
+	int line;
+};
+
+struct sp_conf_port {
+	char name[SP_CONF_NAME_MAX];   /**< [A-Za-z0-9_-], unique */
+	char device[SP_CONF_DEV_MAX];  /**< DPDK device: "0000:03:00.0" or "net_tap0,iface=x" */
+	bool has_mac;
+	struct rte_ether_addr mac;     /**< set the port's MAC (else the device's) */
+	uint16_t mtu;                  /**< 68..9000, default 1500 */
+	uint16_t rx_desc;              /**< default 1024 */
+	uint16_t tx_desc;              /**< default 1024 */
+	bool promiscuous;              /**< default false */
+	unsigned int n_ifaces;
+	/** ifaces[0] is the untagged interface when the port has top-level addresses */
+	struct sp_conf_iface ifaces[1 + SP_CONF_MAX_VLANS];
+	int line;
+};
+
+/** The exception port: a net_tap device whose kernel side carries the gateway's addresses. */
+struct sp_conf_exception {
+	bool enabled;
+	char iface[IFNAMSIZ];        /**< kernel interface name, default "sp0" */
+	char netns[64];              /**< move the kernel side into this named netns ("" = stay) */
+	bool has_mac;
+	struct rte_ether_addr mac;   /**< MAC of the DPDK side (default: locally administered) */
+	int line;
+};
+
+enum sp_route_kind {
+	SP_ROUTE_VIA = 0,   /**< via a gateway address */
+	SP_ROUTE_DEV,       /**< directly on an interface (on-link) */
+	SP_ROUTE_BLACKHOLE, /**< drop */
+};
+
+struct sp_conf_route {
+	struct sp_ip prefix;          /**< network, host bits zero */
+	enum sp_route_kind kind;
+	struct sp_ip via;             /**< SP_ROUTE_VIA: next hop, same family */
+	char iface[SP_CONF_NAME_MAX + 8]; /**< "port" or "port.vlan"; optional for VIA */
+	int line;
+};
+
+struct sp_conf_neigh {
+	uint32_t max_entries;     /**< default 4096 */
+	uint32_t reachable_ms;    /**< a confirmed entry is re-probed (unicast) after this (30000) */
+	uint32_t retrans_ms;      /**< between solicitations (1000) */
+	uint32_t probes;          /**< solicitations before an entry fails (3) */
+	uint32_t hold_packets;    /**< packets held per unresolved entry (16) */
+};
+
+struct sp_conf_icmp {
+	uint32_t errors_per_sec;  /**< ICMP error rate limit per worker, 0 = none sent (default 1000) */
+	uint32_t burst;           /**< token bucket depth (default 50) */
+};
+
+struct sp_conf_log_type {
+	char pattern[64];         /**< glob over log type names, e.g. "sp.dp" or "sp.*" */
+	int level;                /**< RTE_LOG_* */
+};
+
+struct sp_conf_log {
+	enum sp_log_format format;
+	int level;                /**< default RTE_LOG_INFO, for every "sp.*" type */
+	unsigned int n_types;
+	struct sp_conf_log_type types[SP_CONF_MAX_LOG_TYPES];
+};
+
+struct sp_conf_console {
+	char socket[SP_CONF_PATH_MAX]; /**< UNIX socket, mode 0600 (default /run/sallyport/<name>.sock) */
+};
+
+struct sp_conf {
+	char path[SP_CONF_PATH_MAX];   /**< the file it came from */
+	char name[SP_CONF_NAME_MAX];   /**< gateway name (default "sallyport") */
+	struct sp_conf_eal eal;
+	struct sp_conf_workers workers;
+	struct sp_conf_mempool mempool;
+	unsigned int n_ports;
+	struct sp_conf_port ports[SP_CONF_MAX_PORTS];
+	struct sp_conf_exception exception;
+	unsigned int n_routes;
+	struct sp_conf_route routes[SP_CONF_MAX_ROUTES];
+	struct sp_conf_neigh neigh;
+	struct sp_conf_icmp icmp;
+	struct sp_conf_log log;
+	struct sp_conf_console console;
+};
+
+/**
+ * Parse and validate a file. On success *out is complete and consistent (names unique,
+ * addresses valid and not overlapping between interfaces, routes' interfaces exist, a "via"
+ * lies in a connected subnet, worker lcores inside eal.lcores and not the main lcore, ...).
+ * out is heap-sized (~300 KiB): allocate it, do not put it on a small stack.
+ * @return 0, -EINVAL (err filled), -ENOENT/-EACCES (file unreadable, err filled).
+ */
+int sp_conf_load(const char *path, struct sp_conf *out, struct sp_conf_err *err);
+
+/** The same from a string (tests, fuzzing); name is used as the file name in errors. */
+int sp_conf_load_string(const char *text, const char *name, struct sp_conf *out,
+			struct sp_conf_err *err);
+
+/**
+ * Settings that cannot change without a restart (EAL, workers, mempool, ports, exception).
+ * @return 0 when a reload from old to new is possible, else -EINVAL with err naming the first
+ * setting that differs ("ports.[0].device: changing it needs a restart").
+ */
+int sp_conf_reload_check(const struct sp_conf *old, const struct sp_conf *new_conf,
+			 struct sp_conf_err *err);
+
+/**
+ * Build the EAL argument vector: argv[0] = prog, then the config's EAL settings, then
+ * cli_args, where an option given on the command line replaces the config's option of the same
+ * name ("-l", "--file-prefix", ...). Strings point into conf, cli_args or static storage.
+ * @return argc, or -E2BIG when more than max entries would be needed.
+ */
+int sp_conf_eal_argv(const struct sp_conf *conf, const char *prog, int cli_argc,
+		     char **cli_args, char **argv, int max);
+
+/** Write the configuration in libconfig syntax (for "show config"). @return 0 or -EIO. */
+int sp_conf_dump(const struct sp_conf *conf, FILE *f);
+
+/** "port" or "port.vlan" name of interface i of port p. */
+void sp_conf_iface_name(const struct sp_conf_port *p, const struct sp_conf_iface *i, char *buf,
+			size_t size);
+
+#endif

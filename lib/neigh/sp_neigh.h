@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SP_NEIGH_H
+#define SP_NEIGH_H
+
+/**
+ * @file
+ * Neighbour table (ARP for IPv4, NDP for IPv6).
+ *
+ * The control core owns all state and all writes. Workers only look MAC addresses up, lock
+ * free: the table is an rte_hash in lock-free read/write concurrency mode whose data word packs
+ * "usable" and the MAC, so an update is one atomic store and deleted keys are reclaimed through
+ * the RCU QSBR variable (sp_rcu_qsbr()).
+ *
+ * On a miss a worker hands the packet to the control core, which calls sp_neigh_resolve(): the
+ * packet waits in a bounded per-entry queue while solicitations go out every retrans_ms; an
+ * answer (sp_neigh_input()) releases the queue through ops->send, and after `probes` unanswered
+ * solicitations the entry fails and its queue is dropped through ops->drop. A resolved entry is
+ * re-confirmed with unicast probes every reachable_ms, and deleted when those go unanswered.
+ * Its MAC stays usable while it is being probed (like Linux's STALE/PROBE).
+ *
+ * Time is passed in by the caller (milliseconds, monotonic) so tests drive aging exactly.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "sp_addr.h"
+#include "sp_conf.h"
+#include "sp_stats.h"
+
+/** Hash key: an address on an interface. Zero the padding (use sp_neigh_key_set()). */
+struct sp_neigh_key {
+	uint8_t ip[16];   /**< IPv4 in ip[0..3], the rest zero */
+	uint16_t iface;
+	uint8_t family;
+	uint8_t pad;
+};
+
+static inline void
+sp_neigh_key_set(struct sp_neigh_key *k, uint16_t iface, const struct sp_ip *ip)
+{
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		k->ip[i] = 0;
+	if (ip->family == AF_INET) {
+		const uint8_t *b = (const uint8_t *)&ip->v4;
+		for (i = 0; i < 4; i++)
+			k->ip[i] = b[i];
+	} else {
+		for (i = 0; i < 16; i++)
+			k->ip[i] = ip->v6[i];
+	}
+	k->iface = iface;
+	k->family = ip->family;
+	k->pad = 0;
+}
+
+enum sp_neigh_state {
+	SP_NEIGH_INCOMPLETE = 0, /**< soliciting; packets wait */
+	SP_NEIGH_REACHABLE,      /**< confirmed less than reachable_ms ago */
+	SP_NEIGH_PROBE,          /**< unicast probes sent; MAC still used */
+	SP_NEIGH_STATIC,         /**< configured; never ages */
+};
+
+/** Callbacks to the data path glue; all run on the control core. */
+struct sp_neigh_ops {
+	/**
+	 * Send an ARP request / neighbour solicitation for target out of iface: broadcast
+	 * (solicited-node multicast) when dst is NULL, else a unicast probe to dst.
+	 * @return 0 or -errno (counted as a failed solicitation).
+	 */
+	int (*solicit)(void *arg, uint16_t iface, const struct sp_ip *target,
+		       const struct rte_ether_addr *dst);
+	/** Send a held packet to mac out of iface. Takes ownership of m. */
+	void (*send)(void *arg, uint16_t iface, struct rte_mbuf *m, const struct rte_ether_addr *mac);
+	/** A held packet cannot be sent (reason NEIGH_FAILED). Takes ownership of m. */
+	void (*drop)(void *arg, struct rte_mbuf *m, enum sp_drop reason);
+};
+
+struct sp_neigh_stats {
+	uint64_t entries;      /**< current */
+	uint64_t resolved;     /**< INCOMPLETE -> REACHABLE */
+	uint64_t failed;       /**< INCOMPLETE entries that got no answer */
+	uint64_t expired;      /**< resolved entries deleted after unanswered probes */
+	uint64_t solicits;     /**< solicitations and probes sent */
+	uint64_t solicit_errors;
+	uint64_t held;         /**< packets queued */
+	uint64_t hold_drops;   /**< packets refused because a queue was full */
+	uint64_t table_full;   /**< resolutions refused because the table was full */
+	uint64_t updates;      /**< MAC changes of existing entries */
+};
+
+struct sp_neigh_info {
+	struct sp_neigh_key key;
+	struct sp_ip ip;
+	struct rte_ether_addr mac;
+	uint8_t state;         /**< enum sp_neigh_state */
+	uint32_t age_ms;       /**< since last confirmation (or since created if INCOMPLETE) */
+	uint32_t probes;       /**< solicitations sent in the current state */
+	uint32_t queued;       /**< packets waiting */
+};
+
+struct sp_neigh;
+
+/**
+ * Create a table. Needs sp_rcu_init() first. ops and arg are kept.
+ * @return the table, or NULL (rte_errno set: EINVAL, ENOMEM, EEXIST).
+ */
+struct sp_neigh *sp_neigh_create(const char *name, const struct sp_conf_neigh *conf,
+				 const struct sp_neigh_ops *ops, void *arg);
+/** Free everything; held packets go to ops->drop. Workers must be stopped. */
+void sp_neigh_destroy(struct sp_neigh *n);
+
+/** Apply new timers and queue length (reload). max_entries cannot change: -EINVAL. */
+int sp_neigh_set_conf(struct sp_neigh *n, const struct sp_conf_neigh *conf);
+
+/* ---- data path (any lcore) ---- */
+
+/** @return 0 and *mac when the entry is usable, else -ENOENT. */
+int sp_neigh_lookup(const struct sp_neigh *n, const struct sp_neigh_key *key,
+		    struct rte_ether_addr *mac);
+
+/**
+ * Look up to 64 keys. Bit i of the returned mask is set when macs[i] was filled.
+ */
+uint64_t sp_neigh_lookup_bulk(const struct sp_neigh *n, const struct sp_neigh_key **keys,
+			      unsigned int count, struct rte_ether_addr *macs);
+
+/* ---- control core ---- */
+
+/**
+ * A worker could not resolve key for packet m. If the entry has become usable meanwhile m is
+ * sent at once; else m is queued and solicitation starts (if it has not).
+ * @return 0 (m taken), -ENOBUFS (queue full, m NOT taken), -ENOSPC (table full, m NOT taken),
+ * -EINVAL (bad key, m NOT taken).
+ */
+int sp_neigh_resolve(struct sp_neigh *n, const struct sp_neigh_key *key, struct rte_mbuf *m,
+		     uint64_t now_ms);
+
+/**
+ * An ARP reply/request or neighbour advertisement/solicitation told us key is at mac.
+ * solicited: an answer to our request (ARP reply, NA with S flag) – confirms reachability.
+ * create: make an entry when none exists (true for answers; for unsolicited messages only the
+ * caller knows whether it wants one). Releases queued packets.
+ * @return 0, -ENOENT (no entry and !create), -ENOSPC, -EPERM (entry is static).
+ */
+int sp_neigh_input(struct sp_neigh *n, const struct sp_neigh_key *key,
+		   const struct rte_ether_addr *mac, bool solicited, bool create, uint64_t now_ms);
+
+/** Static entries (never age). @return 0, -ENOSPC. */
+int sp_neigh_add_static(struct sp_neigh *n, const struct sp_neigh_key *key,
+			const struct rte_ether_addr *mac);
+/** @return 0, -ENOENT. Held packets of an INCOMPLETE entry are dropped. */
+int sp_neigh_del(struct sp_neigh *n, const struct sp_neigh_key *key);
+
+/** Retransmit, probe, fail and expire. Call every few hundred milliseconds. */
+void sp_neigh_timer(struct sp_neigh *n, uint64_t now_ms);
+
+/** Call cb for each entry (snapshot at call time). @return the number of entries visited. */
+unsigned int sp_neigh_walk(const struct sp_neigh *n, uint64_t now_ms,
+			   void (*cb)(const struct sp_neigh_info *info, void *arg), void *arg);
+
+void sp_neigh_get_stats(const struct sp_neigh *n, struct sp_neigh_stats *out);
+
+const char *sp_neigh_state_name(uint8_t state);
+
+#endif
