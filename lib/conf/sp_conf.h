@@ -24,7 +24,7 @@
 #define SP_CONF_NAME_MAX 32        /* names of the gateway, ports, interfaces */
 #define SP_CONF_DEV_MAX 256        /* DPDK device strings */
 #define SP_CONF_PATH_MAX 256
-#define SP_CONF_MAX_PORTS 16       /* == SP_MAX_PORTS, the exception port included */
+#define SP_CONF_MAX_PORTS 15       /* data ports; with the exception port <= SP_MAX_PORTS */
 #define SP_CONF_MAX_VLANS 8        /* VLAN interfaces per port */
 #define SP_CONF_MAX_ADDRS 8        /* addresses per interface */
 #define SP_CONF_MAX_ROUTES 1024    /* static routes in the file */
@@ -104,7 +104,9 @@ struct sp_conf_exception {
 	char iface[IFNAMSIZ];        /**< kernel interface name, default "sp0" */
 	char netns[64];              /**< move the kernel side into this named netns ("" = stay) */
 	bool has_mac;
-	struct rte_ether_addr mac;   /**< MAC of the DPDK side (default: locally administered) */
+	struct rte_ether_addr mac;   /**< MAC of the DPDK side (default 02:53:50:00:00:01) */
+	uint32_t table;              /**< kernel routing table for replies (default 100) */
+	uint32_t rule_priority;      /**< priority of the "from <own address>" rules (default 100) */
 	int line;
 };
 
