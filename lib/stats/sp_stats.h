@@ -32,6 +32,7 @@
 	X(IP6_TRUNC, "ipv6-truncated", "IPv6 header or payload length past the end of the frame") \
 	X(IP6_HDR, "ipv6-bad-header", "IPv6 version invalid") \
 	X(IP6_SRC, "ipv6-martian-source", "IPv6 source is multicast or loopback") \
+	X(LINK_LOCAL, "ipv6-link-local", "IPv6 link-local source or destination is not forwarded") \
 	X(MULTICAST, "multicast", "multicast or broadcast IP destination is not routed") \
 	X(TTL_EXPIRED, "ttl-expired", "TTL or hop limit reached zero (time-exceeded sent)") \
 	X(NO_ROUTE, "no-route", "no route to the destination (unreachable sent)") \
