@@ -61,7 +61,8 @@ sp_gw_apply_log(const struct sp_conf_log *lc)
 	unsigned int i;
 
 	sp_log_init(lc->format);
-	sp_log_set_level("sp.*", lc->level);
+	/* log.level is every type's, the EAL's included; log.types refine it. */
+	sp_log_set_level("*", lc->level);
 	for (i = 0; i < lc->n_types; i++)
 		sp_log_set_level(lc->types[i].pattern, lc->types[i].level);
 }
@@ -162,12 +163,14 @@ conf_routes(const struct sp_conf *conf, char *err, size_t errlen)
 		}
 	}
 	rc = sp_route_replace(SP_RO_CONFIG, routes, conf->n_routes, &bad);
-	if (rc != 0) {
+	if (rc != 0 && bad < conf->n_routes) {
 		char p[SP_IP_STRLEN];
 
 		sp_ip_format(&conf->routes[bad].prefix, p, sizeof(p), true);
 		snprintf(err, errlen, "%s:%d: routes.[%u]: %s: %s", conf->path,
 			 conf->routes[bad].line, bad, p, strerror(-rc));
+	} else if (rc != 0) {
+		snprintf(err, errlen, "routes: %s", strerror(-rc));
 	}
 	free(routes);
 	return rc;

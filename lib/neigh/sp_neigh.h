@@ -18,7 +18,13 @@
  * re-confirmed with unicast probes every reachable_ms, and deleted when those go unanswered.
  * Its MAC stays usable while it is being probed (like Linux's STALE/PROBE).
  *
- * Time is passed in by the caller (milliseconds, monotonic) so tests drive aging exactly.
+ * Time is passed in by the caller (milliseconds, monotonic) so tests drive aging exactly. The
+ * console shows ages relative to the latest time any call was given.
+ *
+ * Entries are created by sp_neigh_resolve(), sp_neigh_input(create) and sp_neigh_add_static().
+ * When max_entries are in use, the least recently confirmed REACHABLE or PROBE entry is evicted
+ * to make room; when there is none (all INCOMPLETE or STATIC) the new entry is refused with
+ * -ENOSPC.
  */
 
 #include <stdbool.h>
@@ -30,7 +36,12 @@
 #include "sp_conf.h"
 #include "sp_stats.h"
 
-/** Hash key: an address on an interface. Zero the padding (use sp_neigh_key_set()). */
+/**
+ * Hash key: an address on an interface. Zero the padding (use sp_neigh_key_set()).
+ * A key is bad (-EINVAL) when its family is not AF_INET/AF_INET6, iface >= SP_MAX_IFACES,
+ * pad or the unused bytes of an IPv4 key are not zero, or the address is unspecified,
+ * multicast or (IPv4) limited broadcast.
+ */
 struct sp_neigh_key {
 	uint8_t ip[16];   /**< IPv4 in ip[0..3], the rest zero */
 	uint16_t iface;
@@ -75,7 +86,8 @@ struct sp_neigh_ops {
 	int (*solicit)(void *arg, uint16_t iface, const struct sp_ip *target,
 		       const struct rte_ether_addr *dst);
 	/** Send a held packet to mac out of iface. Takes ownership of m. */
-	void (*send)(void *arg, uint16_t iface, struct rte_mbuf *m, const struct rte_ether_addr *mac);
+	void (*send)(void *arg, uint16_t iface, struct rte_mbuf *m,
+		     const struct rte_ether_addr *mac);
 	/** A held packet cannot be sent (reason NEIGH_FAILED). Takes ownership of m. */
 	void (*drop)(void *arg, struct rte_mbuf *m, enum sp_drop reason);
 };
@@ -91,6 +103,7 @@ struct sp_neigh_stats {
 	uint64_t hold_drops;   /**< packets refused because a queue was full */
 	uint64_t table_full;   /**< resolutions refused because the table was full */
 	uint64_t updates;      /**< MAC changes of existing entries */
+	uint64_t evicted;      /**< resolved entries evicted to make room for new ones */
 };
 
 struct sp_neigh_info {
@@ -105,8 +118,15 @@ struct sp_neigh_info {
 
 struct sp_neigh;
 
+#define SP_NEIGH_NAME_MAX 15
+#define SP_NEIGH_MAX_ENTRIES (1u << 20)
+#define SP_NEIGH_MAX_HOLD 4096
+
 /**
- * Create a table. Needs sp_rcu_init() first. ops and arg are kept.
+ * Create a table. Needs sp_rcu_init() first. *ops is copied, arg is kept.
+ * name: 1..SP_NEIGH_NAME_MAX characters, unique (it names DPDK rings and the hash).
+ * conf: max_entries 1..SP_NEIGH_MAX_ENTRIES, reachable_ms, retrans_ms and probes > 0,
+ * hold_packets <= SP_NEIGH_MAX_HOLD.
  * @return the table, or NULL (rte_errno set: EINVAL, ENOMEM, EEXIST).
  */
 struct sp_neigh *sp_neigh_create(const char *name, const struct sp_conf_neigh *conf,
@@ -114,7 +134,11 @@ struct sp_neigh *sp_neigh_create(const char *name, const struct sp_conf_neigh *c
 /** Free everything; held packets go to ops->drop. Workers must be stopped. */
 void sp_neigh_destroy(struct sp_neigh *n);
 
-/** Apply new timers and queue length (reload). max_entries cannot change: -EINVAL. */
+/**
+ * Apply new timers and queue length (reload). max_entries cannot change: -EINVAL; invalid
+ * values as for sp_neigh_create(): -EINVAL. Queues longer than a reduced hold_packets keep
+ * their packets but take no more.
+ */
 int sp_neigh_set_conf(struct sp_neigh *n, const struct sp_conf_neigh *conf);
 
 /* ---- data path (any lcore) ---- */
@@ -145,15 +169,26 @@ int sp_neigh_resolve(struct sp_neigh *n, const struct sp_neigh_key *key, struct 
  * solicited: an answer to our request (ARP reply, NA with S flag) – confirms reachability.
  * create: make an entry when none exists (true for answers; for unsolicited messages only the
  * caller knows whether it wants one). Releases queued packets.
- * @return 0, -ENOENT (no entry and !create), -ENOSPC, -EPERM (entry is static).
+ * An INCOMPLETE entry becomes REACHABLE either way (its queue goes out through ops->send, in
+ * arrival order). On a resolved entry a solicited answer confirms it (REACHABLE, age 0, MAC
+ * updated); an unsolicited message with a different MAC updates it and starts unicast probes
+ * to confirm the new one (PROBE); an unsolicited one with the same MAC changes nothing.
+ * @return 0, -ENOENT (no entry and !create), -ENOSPC, -EPERM (entry is static), -EINVAL (bad
+ * key, or mac not a unicast address).
  */
 int sp_neigh_input(struct sp_neigh *n, const struct sp_neigh_key *key,
 		   const struct rte_ether_addr *mac, bool solicited, bool create, uint64_t now_ms);
 
-/** Static entries (never age). @return 0, -ENOSPC. */
+/**
+ * Static entries (never age). An existing entry becomes static with this MAC; packets it held
+ * while INCOMPLETE are sent. @return 0, -ENOSPC, -EINVAL (bad key or MAC).
+ */
 int sp_neigh_add_static(struct sp_neigh *n, const struct sp_neigh_key *key,
 			const struct rte_ether_addr *mac);
-/** @return 0, -ENOENT. Held packets of an INCOMPLETE entry are dropped. */
+/**
+ * Delete any entry, static ones included. Held packets of an INCOMPLETE entry are dropped
+ * (ops->drop, NEIGH_FAILED). @return 0, -ENOENT, -EINVAL (bad key).
+ */
 int sp_neigh_del(struct sp_neigh *n, const struct sp_neigh_key *key);
 
 /** Retransmit, probe, fail and expire. Call every few hundred milliseconds. */
@@ -166,5 +201,8 @@ unsigned int sp_neigh_walk(const struct sp_neigh *n, uint64_t now_ms,
 void sp_neigh_get_stats(const struct sp_neigh *n, struct sp_neigh_stats *out);
 
 const char *sp_neigh_state_name(uint8_t state);
+
+/** The table that "show neighbors", "neighbor add" and "neighbor del" act on (NULL: none). */
+void sp_neigh_console_attach(struct sp_neigh *n);
 
 #endif

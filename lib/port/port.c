@@ -264,7 +264,12 @@ sp_port_open(const struct sp_conf_port *pc, uint16_t nb_rxq, uint16_t nb_txq, ui
 		goto fail;
 	if (pc->has_mac) {
 		rc = rte_eth_dev_default_mac_addr_set(*port_id, (struct rte_ether_addr *)&pc->mac);
-		if (rc != 0) {
+		/* Capture and sink vdevs (pcap, null) have no MAC filter to program: the
+		 * address is still ours in software, which is all the data path needs. */
+		if (rc == -ENOTSUP) {
+			SP_LOG(port, WARNING, "%s: device cannot set its MAC, using it in software",
+			       what);
+		} else if (rc != 0) {
 			snprintf(err, errlen, "%s: cannot set MAC: %s", what, rte_strerror(-rc));
 			goto fail;
 		}
@@ -277,6 +282,8 @@ sp_port_open(const struct sp_conf_port *pc, uint16_t nb_rxq, uint16_t nb_txq, ui
 		snprintf(err, errlen, "%s: too many ports", what);
 		goto fail;
 	}
+	if (pc->has_mac)
+		ports[n_ports - 1].mac = pc->mac;
 	SP_LOG(port, INFO, "%s: %s up as port %u, %u RX / %u TX queues, MTU %u", what,
 	       pc->device, *port_id, nb_rxq, nb_txq, pc->mtu);
 	return 0;

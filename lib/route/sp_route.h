@@ -47,7 +47,9 @@ struct sp_iface {
 
 /**
  * Install the interface table (copied). Called once before sp_route_init().
- * @return 0, -EINVAL (duplicate port/vlan, bad id), -EEXIST (already set).
+ * ifaces[i].id must be i; port_id < SP_MAX_PORTS; vlan 0..4094; names unique and non-empty.
+ * @return 0, -EINVAL (duplicate port/vlan or name, bad id, port, vlan or address, n == 0 or
+ * > SP_MAX_IFACES), -EEXIST (already set).
  */
 int sp_iface_set(const struct sp_iface *ifaces, unsigned int n);
 unsigned int sp_iface_count(void);
@@ -59,7 +61,7 @@ const struct sp_iface *sp_iface_by_name(const char *name);
 uint16_t sp_iface_rx(uint16_t port_id, uint16_t vlan);
 /** The interface's first address of a family (the source of ICMP errors), or NULL. */
 const struct sp_ip *sp_iface_addr(const struct sp_iface *ifc, uint8_t family);
-/** Drop the table (after sp_route_fini). */
+/** Drop the table (after sp_route_fini); sp_iface_set() may be called again. */
 void sp_iface_clear(void);
 
 enum sp_nh_type {
@@ -96,7 +98,10 @@ struct sp_route {
 /** One published version. Opaque to readers except through the functions below. */
 struct sp_rtab;
 
-/** The current version (acquire load). Valid until the caller's next quiescent state. */
+/**
+ * The current version (acquire load), NULL before sp_route_init() and after sp_route_fini().
+ * Valid until the caller's next quiescent state.
+ */
 const struct sp_rtab *sp_route_table(void);
 
 /** IPv4 bulk lookup; ips in host byte order; nh[i] = next-hop id (0 = no route). */
@@ -109,26 +114,40 @@ const struct sp_nexthop *sp_rtab_nh(const struct sp_rtab *t, uint64_t id);
 
 /**
  * Create the tables and install LOCAL and CONNECTED routes for every interface address.
- * @return 0, -EINVAL (no interfaces), -ENOMEM.
+ * max_routes (1..2^20) bounds the CONFIG and CONSOLE routes together; the interface routes
+ * come on top. The FIBs' tbl8 groups are sized from that capacity.
+ * Changes cost about two 32 MiB table initialisations each (DIR24_8 and TRIE tbl24).
+ * @return 0, -EINVAL (no interfaces, bad max_routes, two interfaces with the same address),
+ * -EEXIST (already initialised), -ENOMEM.
  */
 int sp_route_init(unsigned int max_routes);
 void sp_route_fini(void);
 
 /**
  * Add one route and publish. A GATEWAY route without iface is bound to the interface whose
- * connected subnet holds gw.
- * @return 0, -EEXIST (same prefix already routed), -EINVAL (bad prefix or family mismatch),
- * -ENETUNREACH (gw on no connected subnet, or not on the given interface), -ENOSPC (max_routes
- * or next hops exhausted), -ENOMEM (tables could not be built; nothing changed).
+ * connected subnet holds gw; with iface, gw must be on one of its subnets, or be an IPv6
+ * link-local address. r->origin must be CONFIG or CONSOLE; r->type BLACKHOLE, CONNECTED (an
+ * on-link "dev" route, iface required) or GATEWAY.
+ * @return 0, -EEXIST (same prefix already routed, whatever its origin), -EINVAL (bad prefix,
+ * host bits set, family mismatch, gw is one of our own addresses, bad type/origin/iface, not
+ * initialised), -ENETUNREACH (gw on no connected subnet, or not on the given interface),
+ * -ENOSPC (max_routes or next hops exhausted), -ENOMEM (tables could not be built; nothing
+ * changed).
  */
 int sp_route_add(const struct sp_route *r);
 
-/** Delete the route for exactly this prefix. @return 0, -ENOENT, -EPERM (LOCAL/CONNECTED). */
+/**
+ * Delete the route for exactly this prefix (address and length).
+ * @return 0, -ENOENT, -EPERM (LOCAL/CONNECTED origin), -EINVAL (bad prefix, host bits set),
+ * -ENOMEM (nothing changed).
+ */
 int sp_route_del(const struct sp_ip *prefix);
 
 /**
  * Replace every route of one origin (CONFIG on reload) with routes[], in one new version.
- * All-or-nothing: on error nothing changed and *bad is the index of the offending route.
+ * Each route's origin field is ignored (they all get `origin`). bad may be NULL.
+ * All-or-nothing: on error nothing changed and *bad is the index of the offending route, or n
+ * when no single route is at fault (-EINVAL for an origin other than CONFIG/CONSOLE, -ENOMEM).
  * @return 0 or the errno of sp_route_add() for routes[*bad].
  */
 int sp_route_replace(enum sp_route_origin origin, const struct sp_route *routes, unsigned int n,
@@ -140,7 +159,10 @@ int sp_route_replace(enum sp_route_origin origin, const struct sp_route *routes,
  */
 int sp_route_from_conf(const struct sp_conf_route *cr, struct sp_route *out);
 
-/** Copy up to max routes, sorted by family then prefix. @return the total number. */
+/**
+ * Copy up to max routes, sorted by family (IPv4 first), then address, then prefix length.
+ * out may be NULL when max is 0. @return the total number.
+ */
 unsigned int sp_route_list(struct sp_route *out, unsigned int max);
 
 /** Table versions published so far (each add/del/replace makes one). */

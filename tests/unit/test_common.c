@@ -12,7 +12,7 @@ sp_test_eal_init(void)
 {
 	static int done;
 	char prefix[64];
-	char *argv[] = { "sp_unit", "--no-huge", "--no-pci", "--in-memory", "-m", "512",
+	char *argv[] = { "sp_unit", "--no-huge", "--no-pci", "-m", "512",
 			 "--no-telemetry", "-l", "0", "--log-level", "*:warning", prefix, NULL };
 
 	if (done)
