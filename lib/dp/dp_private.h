@@ -80,6 +80,10 @@ struct sp_worker {
 	/* ICMP error token bucket (tokens scaled by TSC hz) */
 	uint64_t icmp_tokens;
 	uint64_t icmp_last_tsc;
+	/* neighbour answer cached for the current burst only */
+	bool nc_valid;
+	struct sp_neigh_key nc_key;
+	struct rte_ether_addr nc_mac;
 	/* adaptive idle */
 	uint32_t idle_polls;
 	uint32_t sleep_us;

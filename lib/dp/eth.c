@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <rte_prefetch.h>
+
 #include "dp_private.h"
 
 bool
@@ -82,6 +84,18 @@ dp_rx_burst(struct sp_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t
 	struct rte_mbuf *v4[DP_MAX_BURST], *v6[DP_MAX_BURST];
 	uint16_t n4 = 0, n6 = 0, i;
 	struct sp_port_ctr *pc = &w->st->port[port];
+	uint64_t bytes = 0;
+
+	/* Headers are usually out of L1 by now (the burst's data was just written): ask for all
+	 * of them before the first is read. */
+	for (i = 0; i < n; i++) {
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	}
+	pc->rx_pkts += n;
+	pc->rx_bytes += bytes;
+	w->st->ctr[SP_CTR_RX_PKTS] += n;
+	w->st->ctr[SP_CTR_RX_BYTES] += bytes;
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -91,10 +105,6 @@ dp_rx_burst(struct sp_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t
 		enum sp_drop r;
 		uint16_t id;
 
-		pc->rx_pkts++;
-		pc->rx_bytes += rte_pktmbuf_pkt_len(m);
-		w->st->ctr[SP_CTR_RX_PKTS]++;
-		w->st->ctr[SP_CTR_RX_BYTES] += rte_pktmbuf_pkt_len(m);
 		meta->punt = DP_PUNT_NONE;
 		meta->rx_iface = SP_IFACE_NONE;
 

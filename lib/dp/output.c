@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The end of every packet's path: transmit, hand to the control core, or drop by reason. */
 
+#include <string.h>
+
 #include <rte_ethdev.h>
 
 #include "dp_private.h"
@@ -83,7 +85,15 @@ dp_neigh_output(struct sp_worker *w, struct rte_mbuf *m, const struct sp_iface *
 	struct rte_ether_addr mac;
 
 	sp_neigh_key_set(&key, ifc->id, nh);
-	if (sp_neigh_lookup(w->neigh, &key, &mac) != 0) {
+	/* Most packets of a burst go to the same next hop: remember the last answer for the
+	 * rest of the burst (never longer, so an update is seen at the next burst). */
+	if (w->nc_valid && memcmp(&key, &w->nc_key, sizeof(key)) == 0) {
+		mac = w->nc_mac;
+	} else if (sp_neigh_lookup(w->neigh, &key, &mac) == 0) {
+		w->nc_key = key;
+		w->nc_mac = mac;
+		w->nc_valid = true;
+	} else {
 		struct sp_meta *meta = dp_meta(m);
 
 		meta->tx_iface = ifc->id;

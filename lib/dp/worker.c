@@ -167,6 +167,7 @@ worker_main(void *arg)
 						      w->burst);
 
 			if (n > 0) {
+				w->nc_valid = false;
 				dp_rx_burst(w, w->rxq[q].port, pkts, n);
 				got += n;
 			}

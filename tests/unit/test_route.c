@@ -189,6 +189,9 @@ test_iface_lookup(void)
 	CU_ASSERT_PTR_NULL(sp_iface_get(4));
 	CU_ASSERT_PTR_NULL(sp_iface_get(SP_IFACE_NONE));
 	m = sp_iface_get(IF_MESH);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	if (m == NULL)
+		return;
 	CU_ASSERT_STRING_EQUAL(m->name, "mesh");
 	CU_ASSERT_EQUAL(m->mtu, 1400);
 	CU_ASSERT_TRUE(sp_ip_equal(sp_iface_addr(m, AF_INET), &m->addrs[0]));
