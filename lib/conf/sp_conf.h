@@ -8,8 +8,13 @@
  * structs below, touching nothing else. Phase two (applying) belongs to the modules that own
  * each setting; start-up and reload use the same two phases, so a reload is all-or-nothing.
  *
- * Every error is one line "file:line: setting: reason" (line 0 when the setting is missing).
- * The annotated reference of every setting is conf/sallyport.conf.
+ * Every error is one line "file:line: setting: reason" ("file: setting: reason" when the
+ * setting is missing; "file:line: syntax error..." from the parser). The annotated reference of
+ * every setting is conf/sallyport.conf; docs/configuration.md describes the model.
+ *
+ * libconfig 1.5 truncates integers past 32 bits without an "L" suffix; the loader adds the
+ * suffix itself before parsing, so "table = 4294967295;" means what it says. "@include" is
+ * refused.
  */
 
 #include <stdbool.h>
@@ -174,8 +179,10 @@ struct sp_conf {
  * Parse and validate a file. On success *out is complete and consistent (names unique,
  * addresses valid and not overlapping between interfaces, routes' interfaces exist, a "via"
  * lies in a connected subnet, worker lcores inside eal.lcores and not the main lcore, ...).
- * out is heap-sized (~300 KiB): allocate it, do not put it on a small stack.
- * @return 0, -EINVAL (err filled), -ENOENT/-EACCES (file unreadable, err filled).
+ * out is heap-sized (~300 KiB): allocate it, do not put it on a small stack. out is cleared
+ * first; on error its content is unspecified. err may be NULL.
+ * @return 0, -EINVAL (err filled), -ENOENT/-EACCES or another -errno (file unreadable, err
+ * filled: "file: cannot read: reason"), -ENOMEM.
  */
 int sp_conf_load(const char *path, struct sp_conf *out, struct sp_conf_err *err);
 
@@ -184,24 +191,40 @@ int sp_conf_load_string(const char *text, const char *name, struct sp_conf *out,
 			struct sp_conf_err *err);
 
 /**
- * Settings that cannot change without a restart (EAL, workers, mempool, ports, exception).
+ * Settings that cannot change without a restart: name, eal.*, workers.lcores, workers.burst,
+ * mempool.*, ports.* (addresses and VLANs included), exception.*, neighbors.max_entries,
+ * console.socket. A reload may change workers.idle and idle_max_us, routes, the other
+ * neighbors settings, icmp and log.
  * @return 0 when a reload from old to new is possible, else -EINVAL with err naming the first
- * setting that differs ("ports.[0].device: changing it needs a restart").
+ * setting that differs ("<new file>: ports.[0].device: changing it needs a restart", line 0).
  */
 int sp_conf_reload_check(const struct sp_conf *old, const struct sp_conf *new_conf,
 			 struct sp_conf_err *err);
 
 /**
- * Build the EAL argument vector: argv[0] = prog, then the config's EAL settings, then
- * cli_args, where an option given on the command line replaces the config's option of the same
- * name ("-l", "--file-prefix", ...). Strings point into conf, cli_args or static storage.
- * @return argc, or -E2BIG when more than max entries would be needed.
+ * Build the EAL argument vector: argv[0] = prog, then the config's EAL settings in the order
+ * "-l", "--main-lcore", "--file-prefix=", "-m", "--in-memory", "--no-huge", "--no-pci",
+ * "--no-telemetry", then eal.extra, then cli_args. An option given in cli_args (as "--opt",
+ * "--opt=value", "-o" or "-ovalue"; scanning stops at "--") replaces the config's option of the
+ * same kind: "-l"/"-c"/"--lcores" (these also drop the config's "--main-lcore"),
+ * "--main-lcore", "--file-prefix", "-m"/"--socket-mem", "--in-memory", "--no-huge",
+ * "--no-pci", "--no-telemetry"/"--telemetry". argv[argc] is set to NULL.
+ * Strings point into conf, cli_args or static buffers (numbers, "--file-prefix=..."), so the
+ * function is not reentrant and the result is valid until the next call.
+ * @return argc, or -E2BIG when argc + 1 (the final NULL) would exceed max.
  */
 int sp_conf_eal_argv(const struct sp_conf *conf, const char *prog, int cli_argc,
 		     char **cli_args, char **argv, int max);
 
-/** Write the configuration in libconfig syntax (for "show config"). @return 0 or -EIO. */
+/**
+ * Write the configuration in libconfig syntax (for "show config"), every setting explicit;
+ * loading the output again gives an equal struct (except path and line numbers).
+ * @return 0 or -EIO.
+ */
 int sp_conf_dump(const struct sp_conf *conf, FILE *f);
+
+/** The main lcore EAL will use: eal.main_lcore, else the lowest id of eal.lcores. */
+int sp_conf_main_lcore(const struct sp_conf *conf);
 
 /** "port" or "port.vlan" name of interface i of port p. */
 void sp_conf_iface_name(const struct sp_conf_port *p, const struct sp_conf_iface *i, char *buf,
