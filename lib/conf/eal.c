@@ -180,6 +180,11 @@ conf_parse_eal(struct conf_ctx *c, const config_setting_t *root)
 	    conf_bool(c, eal, "no_pci", &e->no_pci) < 0 ||
 	    conf_bool(c, eal, "no_telemetry", &e->no_telemetry) < 0)
 		return -EINVAL;
+	/* DPDK 22.11 treats --no-huge as legacy memory, which it refuses with --in-memory. */
+	if (e->in_memory && e->no_huge)
+		return conf_err(c, config_setting_get_member(eal, "no_huge"),
+				"cannot be combined with in_memory (DPDK refuses --no-huge "
+				"with --in-memory); no_huge alone keeps memory private");
 	return parse_eal_extra(c, eal);
 }
 

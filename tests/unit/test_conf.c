@@ -683,50 +683,50 @@ test_eal_argv(void)
 {
 	static const char full[] =
 		"eal = { lcores = \"0-1\"; main_lcore = 1; file_prefix = \"gw\"; memory_mb = 256;\n"
-		"  in_memory = true; no_huge = true; no_pci = true; no_telemetry = true;\n"
+		"  in_memory = false; no_huge = true; no_pci = true; no_telemetry = true;\n"
 		"  extra = [ \"--log-level=lib.eal:warning\", \"--vdev=net_null0\" ]; };\n"
 		"workers = { lcores = [ 0 ]; };\n"
 		"ports = ( { name = \"p0\"; device = \"net_null0\"; } );\n";
 	static const char *const all = "-l 0-1 --main-lcore 1 --file-prefix=gw -m 256 "
-		"--in-memory --no-huge --no-pci --no-telemetry --log-level=lib.eal:warning "
+		"--no-huge --no-pci --no-telemetry --log-level=lib.eal:warning "
 		"--vdev=net_null0";
 	static const struct argv_case cases[] = {
 		{ { NULL }, "" },
-		{ { "-l", "2-3", NULL }, "--file-prefix=gw -m 256 --in-memory --no-huge --no-pci "
+		{ { "-l", "2-3", NULL }, "--file-prefix=gw -m 256 --no-huge --no-pci "
 		  "--no-telemetry --log-level=lib.eal:warning --vdev=net_null0 -l 2-3" },
-		{ { "-l2", NULL }, "--file-prefix=gw -m 256 --in-memory --no-huge --no-pci "
+		{ { "-l2", NULL }, "--file-prefix=gw -m 256 --no-huge --no-pci "
 		  "--no-telemetry --log-level=lib.eal:warning --vdev=net_null0 -l2" },
-		{ { "--lcores=(0-1)@0", NULL }, "--file-prefix=gw -m 256 --in-memory --no-huge "
+		{ { "--lcores=(0-1)@0", NULL }, "--file-prefix=gw -m 256 --no-huge "
 		  "--no-pci --no-telemetry --log-level=lib.eal:warning --vdev=net_null0 "
 		  "--lcores=(0-1)@0" },
-		{ { "--main-lcore=0", NULL }, "-l 0-1 --file-prefix=gw -m 256 --in-memory --no-huge "
+		{ { "--main-lcore=0", NULL }, "-l 0-1 --file-prefix=gw -m 256 --no-huge "
 		  "--no-pci --no-telemetry --log-level=lib.eal:warning --vdev=net_null0 "
 		  "--main-lcore=0" },
-		{ { "--file-prefix=x", NULL }, "-l 0-1 --main-lcore 1 -m 256 --in-memory --no-huge "
+		{ { "--file-prefix=x", NULL }, "-l 0-1 --main-lcore 1 -m 256 --no-huge "
 		  "--no-pci --no-telemetry --log-level=lib.eal:warning --vdev=net_null0 "
 		  "--file-prefix=x" },
-		{ { "--file-prefix", "x", NULL }, "-l 0-1 --main-lcore 1 -m 256 --in-memory "
+		{ { "--file-prefix", "x", NULL }, "-l 0-1 --main-lcore 1 -m 256 "
 		  "--no-huge --no-pci --no-telemetry --log-level=lib.eal:warning --vdev=net_null0 "
 		  "--file-prefix x" },
-		{ { "-m", "64", NULL }, "-l 0-1 --main-lcore 1 --file-prefix=gw --in-memory "
+		{ { "-m", "64", NULL }, "-l 0-1 --main-lcore 1 --file-prefix=gw "
 		  "--no-huge --no-pci --no-telemetry --log-level=lib.eal:warning --vdev=net_null0 "
 		  "-m 64" },
-		{ { "--socket-mem=64", NULL }, "-l 0-1 --main-lcore 1 --file-prefix=gw --in-memory "
+		{ { "--socket-mem=64", NULL }, "-l 0-1 --main-lcore 1 --file-prefix=gw "
 		  "--no-huge --no-pci --no-telemetry --log-level=lib.eal:warning --vdev=net_null0 "
 		  "--socket-mem=64" },
 		{ { "--in-memory", "--no-huge", NULL }, "-l 0-1 --main-lcore 1 --file-prefix=gw "
 		  "-m 256 --no-pci --no-telemetry --log-level=lib.eal:warning --vdev=net_null0 "
 		  "--in-memory --no-huge" },
 		{ { "--no-pci", "--telemetry", NULL }, "-l 0-1 --main-lcore 1 --file-prefix=gw "
-		  "-m 256 --in-memory --no-huge --log-level=lib.eal:warning --vdev=net_null0 "
+		  "-m 256 --no-huge --log-level=lib.eal:warning --vdev=net_null0 "
 		  "--no-pci --telemetry" },
 		/* options that are not the config's, and "--file-prefix-x", are appended only */
 		{ { "--vdev=net_tap0", "--file-prefix-x", NULL }, "-l 0-1 --main-lcore 1 "
-		  "--file-prefix=gw -m 256 --in-memory --no-huge --no-pci --no-telemetry "
+		  "--file-prefix=gw -m 256 --no-huge --no-pci --no-telemetry "
 		  "--log-level=lib.eal:warning --vdev=net_null0 --vdev=net_tap0 --file-prefix-x" },
 		/* after "--" nothing is an EAL option */
 		{ { "--", "-l", "5", NULL }, "-l 0-1 --main-lcore 1 --file-prefix=gw -m 256 "
-		  "--in-memory --no-huge --no-pci --no-telemetry --log-level=lib.eal:warning "
+		  "--no-huge --no-pci --no-telemetry --log-level=lib.eal:warning "
 		  "--vdev=net_null0 -- -l 5" },
 	};
 	struct sp_conf *c = conf_new();
@@ -755,10 +755,10 @@ test_eal_argv(void)
 			printf("\n  argv case %u:\n    got  %s\n    want %s\n", i, joined, want);
 		CU_ASSERT_STRING_EQUAL(joined, want);
 	}
-	/* prog + 13 from the config + the final NULL: 15 fit, 14 do not */
-	CU_ASSERT_EQUAL(sp_conf_eal_argv(c, "prog", 0, NULL, argv, 14), -E2BIG);
-	CU_ASSERT_EQUAL(sp_conf_eal_argv(c, "prog", 0, NULL, argv, 15), 14);
-	CU_ASSERT_EQUAL(sp_conf_eal_argv(c, "prog", 2, (char *[]){ "-a", "b" }, argv, 16),
+	/* prog + 12 from the config + the final NULL: 14 fit, 13 do not */
+	CU_ASSERT_EQUAL(sp_conf_eal_argv(c, "prog", 0, NULL, argv, 13), -E2BIG);
+	CU_ASSERT_EQUAL(sp_conf_eal_argv(c, "prog", 0, NULL, argv, 14), 13);
+	CU_ASSERT_EQUAL(sp_conf_eal_argv(c, "prog", 2, (char *[]){ "-a", "b" }, argv, 15),
 			-E2BIG);
 	/* the minimal config has only the lcores */
 	CU_ASSERT_EQUAL_FATAL(sp_conf_load_string(minimal, "min", c, &err), 0);
