@@ -125,6 +125,9 @@ void dp_punt(struct sp_worker *w, struct rte_mbuf *m, enum dp_punt what);
 
 /* worker.c */
 struct sp_worker *dp_worker(unsigned int id);
+/** One iteration of the poll loop: RX, control frames, TX flush, quiescent state.
+ * @return packets handled. (The unit tests drive workers through this.) */
+uint32_t dp_poll_once(struct sp_worker *w);
 /** The exception interface, or NULL. */
 const struct sp_iface *dp_exception_iface(void);
 

@@ -106,6 +106,10 @@ sp_dp_set_runtime(const struct sp_conf *conf)
 		w->idle_max_us = conf->workers.idle_max_us;
 		w->icmp_rate = conf->icmp.errors_per_sec;
 		w->icmp_burst = conf->icmp.burst;
+		/* The bucket starts full (a plain store: the worker may race with it only on
+		 * reload, where any value between empty and full is acceptable). */
+		if (w->icmp_tokens == 0)
+			w->icmp_tokens = conf->icmp.burst * rte_get_tsc_hz();
 	}
 }
 
@@ -147,11 +151,33 @@ idle(struct sp_worker *w)
 	rte_delay_us_sleep(w->sleep_us);
 }
 
+uint32_t
+dp_poll_once(struct sp_worker *w)
+{
+	struct rte_mbuf *pkts[DP_MAX_BURST];
+	uint32_t got = 0;
+	uint16_t q;
+
+	for (q = 0; q < w->n_rxq; q++) {
+		uint16_t n = rte_eth_rx_burst(w->rxq[q].port, w->rxq[q].queue, pkts, w->burst);
+
+		if (n > 0) {
+			w->nc_valid = false;
+			dp_rx_burst(w, w->rxq[q].port, pkts, n);
+			got += n;
+		}
+	}
+	got += drain_control(w);
+	dp_tx_flush(w);
+	w->st->ctr[SP_CTR_POLLS]++;
+	sp_rcu_quiescent(w->qsbr, w->id);
+	return got;
+}
+
 static int
 worker_main(void *arg)
 {
 	struct sp_worker *w = arg;
-	struct rte_mbuf *pkts[DP_MAX_BURST];
 
 	if (sp_rcu_online(w->id) != 0) {
 		SP_LOG(dp, ERR, "worker %u: cannot register with RCU", w->id);
@@ -159,24 +185,7 @@ worker_main(void *arg)
 	}
 	SP_LOG(dp, INFO, "worker %u on lcore %u polling %u queues", w->id, w->lcore, w->n_rxq);
 	while (!quit) {
-		uint32_t got = 0;
-		uint16_t q;
-
-		for (q = 0; q < w->n_rxq; q++) {
-			uint16_t n = rte_eth_rx_burst(w->rxq[q].port, w->rxq[q].queue, pkts,
-						      w->burst);
-
-			if (n > 0) {
-				w->nc_valid = false;
-				dp_rx_burst(w, w->rxq[q].port, pkts, n);
-				got += n;
-			}
-		}
-		got += drain_control(w);
-		dp_tx_flush(w);
-		w->st->ctr[SP_CTR_POLLS]++;
-		sp_rcu_quiescent(w->qsbr, w->id);
-		if (got == 0) {
+		if (dp_poll_once(w) == 0) {
 			idle(w);
 		} else {
 			w->idle_polls = 0;

@@ -1,0 +1,766 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/dp: real frames through the worker's data path, driven one poll at a time, with the
+ * control core's side run in between. Ports are net_ring devices whose rings the test fills
+ * and drains, so every byte that leaves the gateway is checked.
+ *
+ *   host 10.1.0.2 / fd01::2 --- [A: 10.1.0.1/24 fd01::1/64, vlan 100: 10.100.0.1/24]
+ *                               [B: 10.2.0.1/24 fd02::1/64, MTU 1400] --- 10.2.0.2 (static)
+ *                               [exception] --- kernel (peer MAC 02:53:50:00:00:00)
+ */
+
+#include <string.h>
+
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include "dp_private.h"
+#include "sp_dp.h"
+#include "sp_neigh.h"
+#include "sp_port.h"
+#include "sp_rcu.h"
+#include "sp_route.h"
+#include "test_common.h"
+
+enum { P_A, P_B, P_X, N_PORTS };
+
+static struct rte_ring *rx_ring[N_PORTS], *tx_ring[N_PORTS];
+static uint16_t port_id[N_PORTS];
+static struct sp_neigh *neigh;
+static struct sp_worker *w;
+static uint64_t now_ms = 1000;
+
+static const struct rte_ether_addr host_mac = { { 0x02, 0, 0, 0, 0xaa, 0x01 } };
+static const struct rte_ether_addr b_host_mac = { { 0x02, 0, 0, 0, 0xbb, 0x02 } };
+static const struct rte_ether_addr exc_mac = { { 0x02, 0x53, 0x50, 0, 0, 0x01 } };
+static const struct rte_ether_addr kernel_mac = { { 0x02, 0x53, 0x50, 0, 0, 0x00 } };
+static struct rte_ether_addr mac_a, mac_b;
+
+/* ---------- frame construction ---------- */
+
+struct frame {
+	uint8_t b[2048];
+	uint16_t len;
+};
+
+static uint32_t
+ip4(const char *s)
+{
+	struct sp_ip ip;
+
+	CU_ASSERT_EQUAL_FATAL(sp_ip_parse(s, &ip, false), 0);
+	return ip.v4;
+}
+
+static void
+ip6(const char *s, uint8_t out[16])
+{
+	struct sp_ip ip;
+
+	CU_ASSERT_EQUAL_FATAL(sp_ip_parse(s, &ip, false), 0);
+	memcpy(out, ip.v6, 16);
+}
+
+static uint8_t *
+eth(struct frame *f, const struct rte_ether_addr *dst, const struct rte_ether_addr *src,
+    uint16_t vlan, uint16_t type)
+{
+	f->len = sp_pkt_eth_write(f->b, dst, src, vlan, type);
+	return f->b + f->len;
+}
+
+/* IPv4 + ICMP echo or UDP, with payload bytes; checksums valid. */
+static void
+ipv4(struct frame *f, const char *src, const char *dst, uint8_t ttl, uint8_t proto,
+     uint16_t payload, bool df)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f->b + f->len);
+	uint8_t *l4 = (uint8_t *)(ip + 1);
+	uint16_t l4len = 8 + payload;
+
+	memset(ip, 0, sizeof(*ip) + l4len);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + l4len);
+	ip->packet_id = rte_cpu_to_be_16(0x1234);
+	ip->fragment_offset = df ? rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG) : 0;
+	ip->time_to_live = ttl;
+	ip->next_proto_id = proto;
+	ip->src_addr = ip4(src);
+	ip->dst_addr = ip4(dst);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	for (uint16_t i = 0; i < payload; i++)
+		l4[8 + i] = (uint8_t)i;
+	if (proto == IPPROTO_ICMP) {
+		struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)l4;
+
+		ic->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
+		ic->icmp_ident = rte_cpu_to_be_16(7);
+		ic->icmp_seq_nb = rte_cpu_to_be_16(1);
+		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(l4, l4len);
+	} else {
+		struct rte_udp_hdr *u = (struct rte_udp_hdr *)l4;
+
+		u->src_port = rte_cpu_to_be_16(4000);
+		u->dst_port = rte_cpu_to_be_16(5000);
+		u->dgram_len = rte_cpu_to_be_16(l4len);
+		u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, u);
+	}
+	f->len += sizeof(*ip) + l4len;
+}
+
+static void
+ipv6(struct frame *f, const char *src, const char *dst, uint8_t hlim, uint8_t icmp_type,
+     uint16_t payload)
+{
+	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(f->b + f->len);
+	uint8_t *l4 = (uint8_t *)(ip + 1);
+	uint16_t ck;
+
+	memset(ip, 0, sizeof(*ip) + 8 + payload);
+	ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16(8 + payload);
+	ip->proto = IPPROTO_ICMPV6;
+	ip->hop_limits = hlim;
+	ip6(src, ip->src_addr);
+	ip6(dst, ip->dst_addr);
+	l4[0] = icmp_type;
+	ck = rte_ipv6_udptcp_cksum(ip, l4);
+	memcpy(l4 + 2, &ck, 2);
+	f->len += sizeof(*ip) + 8 + payload;
+}
+
+static void
+arp(struct frame *f, uint16_t op, const struct rte_ether_addr *sha, const char *sip,
+    const struct rte_ether_addr *tha, const char *tip, uint16_t vlan)
+{
+	static const struct rte_ether_addr bcast = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	uint8_t *p = eth(f, op == RTE_ARP_OP_REQUEST ? &bcast : tha, sha, vlan, SP_ETHERTYPE_ARP);
+
+	sp_pkt_arp_write(p, op, sha, ip4(sip), tha, ip4(tip));
+	f->len += sizeof(struct rte_arp_hdr);
+}
+
+/* ---------- driving the gateway ---------- */
+
+static void
+inject(int port, const struct frame *f)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(sp_port_pool());
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	memcpy(rte_pktmbuf_append(m, f->len), f->b, f->len);
+	CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue(rx_ring[port], m), 0);
+}
+
+/* One worker poll, the control core's work, one more poll to send what it queued. */
+static void
+run(void)
+{
+	dp_poll_once(w);
+	sp_dp_ctl_poll(now_ms);
+	sp_neigh_timer(neigh, now_ms);
+	dp_poll_once(w);
+}
+
+/* The next frame transmitted on a port, or NULL. Caller frees. */
+static struct rte_mbuf *
+sent(int port)
+{
+	struct rte_mbuf *m = NULL;
+
+	if (rte_ring_dequeue(tx_ring[port], (void **)&m) != 0)
+		return NULL;
+	return m;
+}
+
+static unsigned int
+drain(int port)
+{
+	struct rte_mbuf *m;
+	unsigned int n = 0;
+
+	while ((m = sent(port)) != NULL) {
+		rte_pktmbuf_free(m);
+		n++;
+	}
+	return n;
+}
+
+static uint64_t
+drops(enum sp_drop r)
+{
+	struct sp_lcore_stats s;
+
+	sp_stats_sum(&s);
+	return s.drop[r];
+}
+
+static uint64_t
+ctr(enum sp_ctr c)
+{
+	struct sp_lcore_stats s;
+
+	sp_stats_sum(&s);
+	return s.ctr[c];
+}
+
+/* Parse a sent frame's L2; returns the L3 pointer. */
+static const uint8_t *
+l3_of(struct rte_mbuf *m, struct sp_l2 *l2)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	CU_ASSERT_EQUAL_FATAL(sp_pkt_l2_parse(p, rte_pktmbuf_data_len(m), l2), SP_PKT_OK);
+	return p + l2->l2_len;
+}
+
+/* ---------- setup ---------- */
+
+static int
+setup(void)
+{
+	static const struct sp_conf_mempool mp = { .mbufs = 4095, .cache = 64, .data_room = 2176 };
+	static const struct sp_conf_neigh nc = { .max_entries = 64, .reachable_ms = 30000,
+						 .retrans_ms = 1000, .probes = 3,
+						 .hold_packets = 4 };
+	struct sp_iface ifs[4];
+	struct sp_conf *conf;
+	struct sp_dp_params dpp = { 0 };
+	const char *names[N_PORTS] = { "dpA", "dpB", "dpX" };
+	char err[256];
+	unsigned int i, lcore = 0;
+
+	if (sp_test_eal_init() != 0 || sp_rcu_init(1) != 0 ||
+	    sp_port_pools_create(&mp, err, sizeof(err)) != 0)
+		return -1;
+	for (i = 0; i < N_PORTS; i++) {
+		char rn[32];
+		struct sp_conf_port pc = { .mtu = 1500, .rx_desc = 64, .tx_desc = 64 };
+		int id;
+
+		snprintf(rn, sizeof(rn), "rx_%s", names[i]);
+		rx_ring[i] = rte_ring_create(rn, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(rn, sizeof(rn), "tx_%s", names[i]);
+		tx_ring[i] = rte_ring_create(rn, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		id = rte_eth_from_rings(names[i], &rx_ring[i], 1, &tx_ring[i], 1, 0);
+		if (id < 0)
+			return -1;
+		snprintf(pc.name, sizeof(pc.name), "%s", names[i]);
+		rte_eth_dev_get_name_by_port((uint16_t)id, pc.device);
+		if (sp_port_open(&pc, 1, 1, &port_id[i], err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\n", err);
+			return -1;
+		}
+	}
+	rte_eth_macaddr_get(port_id[P_A], &mac_a);
+	rte_eth_macaddr_get(port_id[P_B], &mac_b);
+
+	memset(ifs, 0, sizeof(ifs));
+	ifs[0] = (struct sp_iface){ .id = 0, .port_id = port_id[P_A], .mtu = 1500, .mac = mac_a,
+				    .name = "A", .n_addrs = 2 };
+	sp_ip_parse("10.1.0.1/24", &ifs[0].addrs[0], true);
+	sp_ip_parse("fd01::1/64", &ifs[0].addrs[1], true);
+	ifs[1] = (struct sp_iface){ .id = 1, .port_id = port_id[P_A], .vlan = 100, .mtu = 1500,
+				    .mac = mac_a, .name = "A.100", .n_addrs = 1 };
+	sp_ip_parse("10.100.0.1/24", &ifs[1].addrs[0], true);
+	ifs[2] = (struct sp_iface){ .id = 2, .port_id = port_id[P_B], .mtu = 1400, .mac = mac_b,
+				    .name = "B", .n_addrs = 2 };
+	sp_ip_parse("10.2.0.1/24", &ifs[2].addrs[0], true);
+	sp_ip_parse("fd02::1/64", &ifs[2].addrs[1], true);
+	ifs[3] = (struct sp_iface){ .id = 3, .port_id = port_id[P_X], .mtu = 1500, .mac = exc_mac,
+				    .peer_mac = kernel_mac, .exception = true,
+				    .name = "exception" };
+	if (sp_iface_set(ifs, 4) != 0 || sp_route_init(64) != 0)
+		return -1;
+	neigh = sp_neigh_create("dp_test", &nc, &sp_dp_neigh_ops, NULL);
+	if (neigh == NULL)
+		return -1;
+	dpp.n_workers = 1;
+	dpp.lcores = &lcore;
+	dpp.burst = 32;
+	dpp.n_data_ports = 2;
+	dpp.data_ports = port_id;
+	dpp.has_exception = true;
+	dpp.exception_port = port_id[P_X];
+	dpp.neigh = neigh;
+	if (sp_dp_init(&dpp) != 0)
+		return -1;
+	conf = calloc(1, sizeof(*conf));
+	conf->workers.idle = SP_IDLE_POLL;
+	conf->icmp.errors_per_sec = 1000;
+	conf->icmp.burst = 50;
+	sp_dp_set_runtime(conf);
+	free(conf);
+	w = dp_worker(0);
+	/* This thread is the worker. */
+	return sp_rcu_online(0);
+}
+
+/* ---------- cases ---------- */
+
+static void
+test_arp_reply(void)
+{
+	struct frame f;
+	struct rte_mbuf *m;
+	struct sp_l2 l2;
+	const struct rte_arp_hdr *a;
+	uint64_t before = drops(SP_DROP_ARP_NOT_FOR_US);
+
+	arp(&f, RTE_ARP_OP_REQUEST, &host_mac, "10.1.0.2", &(struct rte_ether_addr){ { 0 } },
+	    "10.1.0.1", 0);
+	inject(P_A, &f);
+	run();
+	m = sent(P_A);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	a = (const struct rte_arp_hdr *)l3_of(m, &l2);
+	CU_ASSERT_EQUAL(l2.ethertype, SP_ETHERTYPE_ARP);
+	CU_ASSERT(rte_is_same_ether_addr(&l2.dst, &host_mac));
+	CU_ASSERT(rte_is_same_ether_addr(&l2.src, &mac_a));
+	CU_ASSERT_EQUAL(a->arp_opcode, rte_cpu_to_be_16(RTE_ARP_OP_REPLY));
+	CU_ASSERT(rte_is_same_ether_addr(&a->arp_data.arp_sha, &mac_a));
+	CU_ASSERT_EQUAL(a->arp_data.arp_sip, ip4("10.1.0.1"));
+	CU_ASSERT_EQUAL(a->arp_data.arp_tip, ip4("10.1.0.2"));
+	CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(m), 14 + 28);
+	rte_pktmbuf_free(m);
+
+	/* Not ours: nothing sent, counted. */
+	arp(&f, RTE_ARP_OP_REQUEST, &host_mac, "10.1.0.2", &(struct rte_ether_addr){ { 0 } },
+	    "10.1.0.77", 0);
+	inject(P_A, &f);
+	run();
+	CU_ASSERT_EQUAL(drain(P_A), 0);
+	CU_ASSERT_EQUAL(drops(SP_DROP_ARP_NOT_FOR_US), before + 1);
+}
+
+static void
+test_echo_resolves_neighbour(void)
+{
+	struct frame f;
+	struct rte_mbuf *m;
+	struct sp_l2 l2;
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_arp_hdr *a;
+	const uint8_t *icmp;
+
+	/* The reply to 10.1.0.2 waits while the gateway asks who 10.1.0.2 is. */
+	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+	ipv4(&f, "10.1.0.2", "10.1.0.1", 64, IPPROTO_ICMP, 56, false);
+	inject(P_A, &f);
+	run();
+	m = sent(P_A);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	a = (const struct rte_arp_hdr *)l3_of(m, &l2);
+	CU_ASSERT_EQUAL(l2.ethertype, SP_ETHERTYPE_ARP);
+	CU_ASSERT(rte_is_broadcast_ether_addr(&l2.dst));
+	CU_ASSERT_EQUAL(a->arp_opcode, rte_cpu_to_be_16(RTE_ARP_OP_REQUEST));
+	CU_ASSERT_EQUAL(a->arp_data.arp_sip, ip4("10.1.0.1"));
+	CU_ASSERT_EQUAL(a->arp_data.arp_tip, ip4("10.1.0.2"));
+	rte_pktmbuf_free(m);
+	CU_ASSERT_PTR_NULL(sent(P_A));
+
+	/* The answer releases the held reply. */
+	arp(&f, RTE_ARP_OP_REPLY, &host_mac, "10.1.0.2", &mac_a, "10.1.0.1", 0);
+	inject(P_A, &f);
+	run();
+	m = sent(P_A);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	ip = (const struct rte_ipv4_hdr *)l3_of(m, &l2);
+	CU_ASSERT(rte_is_same_ether_addr(&l2.dst, &host_mac));
+	CU_ASSERT_EQUAL(l2.ethertype, SP_ETHERTYPE_IPV4);
+	CU_ASSERT_EQUAL(ip->src_addr, ip4("10.1.0.1"));
+	CU_ASSERT_EQUAL(ip->dst_addr, ip4("10.1.0.2"));
+	CU_ASSERT_EQUAL(rte_raw_cksum(ip, 20), 0xffff);
+	icmp = (const uint8_t *)(ip + 1);
+	CU_ASSERT_EQUAL(icmp[0], RTE_IP_ICMP_ECHO_REPLY);
+	CU_ASSERT_EQUAL(rte_raw_cksum(icmp, 64), 0xffff);
+	CU_ASSERT_EQUAL(icmp[8 + 55], 55); /* payload intact */
+	rte_pktmbuf_free(m);
+	CU_ASSERT_PTR_NULL(sent(P_A));
+}
+
+static void
+test_forward_ttl(void)
+{
+	struct sp_neigh_key k;
+	struct sp_ip nip;
+	struct frame f;
+	struct rte_mbuf *m;
+	struct sp_l2 l2;
+	const struct rte_ipv4_hdr *ip;
+	const uint8_t *icmp;
+	uint64_t fwd = ctr(SP_CTR_FORWARDED), ttl = drops(SP_DROP_TTL_EXPIRED);
+
+	sp_ip_parse("10.2.0.2", &nip, false);
+	sp_neigh_key_set(&k, 2, &nip);
+	CU_ASSERT_EQUAL_FATAL(sp_neigh_add_static(neigh, &k, &b_host_mac), 0);
+
+	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+	ipv4(&f, "10.1.0.2", "10.2.0.2", 64, IPPROTO_UDP, 100, false);
+	inject(P_A, &f);
+	run();
+	m = sent(P_B);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	ip = (const struct rte_ipv4_hdr *)l3_of(m, &l2);
+	CU_ASSERT(rte_is_same_ether_addr(&l2.dst, &b_host_mac));
+	CU_ASSERT(rte_is_same_ether_addr(&l2.src, &mac_b));
+	CU_ASSERT_EQUAL(ip->time_to_live, 63);
+	CU_ASSERT_EQUAL(rte_raw_cksum(ip, 20), 0xffff);
+	CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(m), f.len);
+	rte_pktmbuf_free(m);
+	CU_ASSERT_EQUAL(ctr(SP_CTR_FORWARDED), fwd + 1);
+
+	/* TTL 1: time exceeded back to the sender, from the receiving interface. */
+	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+	ipv4(&f, "10.1.0.2", "10.2.0.2", 1, IPPROTO_UDP, 100, false);
+	inject(P_A, &f);
+	run();
+	CU_ASSERT_PTR_NULL(sent(P_B));
+	m = sent(P_A);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	ip = (const struct rte_ipv4_hdr *)l3_of(m, &l2);
+	CU_ASSERT_EQUAL(ip->next_proto_id, IPPROTO_ICMP);
+	CU_ASSERT_EQUAL(ip->src_addr, ip4("10.1.0.1"));
+	CU_ASSERT_EQUAL(ip->dst_addr, ip4("10.1.0.2"));
+	icmp = (const uint8_t *)(ip + 1);
+	CU_ASSERT_EQUAL(icmp[0], SP_ICMP_TIMXCEED);
+	CU_ASSERT_EQUAL(icmp[1], 0);
+	/* The quoted header is the original one, TTL 1 included. */
+	CU_ASSERT_EQUAL(((const struct rte_ipv4_hdr *)(icmp + 8))->time_to_live, 1);
+	CU_ASSERT_EQUAL(rte_raw_cksum(icmp, rte_be_to_cpu_16(ip->total_length) - 20), 0xffff);
+	rte_pktmbuf_free(m);
+	CU_ASSERT_EQUAL(drops(SP_DROP_TTL_EXPIRED), ttl + 1);
+}
+
+static void
+test_unreachable_and_bad(void)
+{
+	struct frame f;
+	struct rte_mbuf *m;
+	struct sp_l2 l2;
+	const struct rte_ipv4_hdr *ip;
+	uint64_t nr = drops(SP_DROP_NO_ROUTE), ck = drops(SP_DROP_IP4_CKSUM);
+	uint64_t vl = drops(SP_DROP_VLAN_UNKNOWN), et = drops(SP_DROP_ETHERTYPE);
+
+	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+	ipv4(&f, "10.1.0.2", "10.99.0.1", 64, IPPROTO_UDP, 10, false);
+	inject(P_A, &f);
+	run();
+	m = sent(P_A);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	ip = (const struct rte_ipv4_hdr *)l3_of(m, &l2);
+	CU_ASSERT_EQUAL(((const uint8_t *)(ip + 1))[0], SP_ICMP_UNREACH);
+	CU_ASSERT_EQUAL(((const uint8_t *)(ip + 1))[1], SP_ICMP_UNREACH_NET);
+	rte_pktmbuf_free(m);
+	CU_ASSERT_EQUAL(drops(SP_DROP_NO_ROUTE), nr + 1);
+
+	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+	ipv4(&f, "10.1.0.2", "10.2.0.2", 64, IPPROTO_UDP, 10, false);
+	f.b[14 + 10] ^= 0xff; /* header checksum */
+	inject(P_A, &f);
+	eth(&f, &mac_a, &host_mac, 200, SP_ETHERTYPE_IPV4); /* no VLAN 200 */
+	ipv4(&f, "10.1.0.2", "10.2.0.2", 64, IPPROTO_UDP, 10, false);
+	inject(P_A, &f);
+	eth(&f, &mac_a, &host_mac, 0, 0x88b5);
+	f.len = 60;
+	inject(P_A, &f);
+	f.len = 9; /* runt */
+	inject(P_A, &f);
+	run();
+	CU_ASSERT_EQUAL(drain(P_A) + drain(P_B) + drain(P_X), 0);
+	CU_ASSERT_EQUAL(drops(SP_DROP_IP4_CKSUM), ck + 1);
+	CU_ASSERT_EQUAL(drops(SP_DROP_VLAN_UNKNOWN), vl + 1);
+	CU_ASSERT_EQUAL(drops(SP_DROP_ETHERTYPE), et + 1);
+}
+
+static void
+test_vlan(void)
+{
+	struct sp_neigh_key k;
+	struct sp_ip nip;
+	struct frame f;
+	struct rte_mbuf *m;
+	struct sp_l2 l2;
+	const struct rte_ipv4_hdr *ip;
+
+	sp_ip_parse("10.100.0.2", &nip, false);
+	sp_neigh_key_set(&k, 1, &nip);
+	CU_ASSERT_EQUAL_FATAL(sp_neigh_add_static(neigh, &k, &host_mac), 0);
+	eth(&f, &mac_a, &host_mac, 100, SP_ETHERTYPE_IPV4);
+	ipv4(&f, "10.100.0.2", "10.100.0.1", 64, IPPROTO_ICMP, 8, false);
+	inject(P_A, &f);
+	run();
+	m = sent(P_A);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	ip = (const struct rte_ipv4_hdr *)l3_of(m, &l2);
+	CU_ASSERT_EQUAL(l2.vlan, 100);
+	CU_ASSERT_EQUAL(l2.l2_len, 18);
+	CU_ASSERT_EQUAL(ip->src_addr, ip4("10.100.0.1"));
+	CU_ASSERT_EQUAL(((const uint8_t *)(ip + 1))[0], RTE_IP_ICMP_ECHO_REPLY);
+	rte_pktmbuf_free(m);
+
+	/* Routed from the VLAN to B: the tag is gone on B. */
+	eth(&f, &mac_a, &host_mac, 100, SP_ETHERTYPE_IPV4);
+	ipv4(&f, "10.100.0.2", "10.2.0.2", 64, IPPROTO_UDP, 8, false);
+	inject(P_A, &f);
+	run();
+	m = sent(P_B);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	l3_of(m, &l2);
+	CU_ASSERT_EQUAL(l2.vlan, 0);
+	rte_pktmbuf_free(m);
+}
+
+static void
+test_exception_path(void)
+{
+	struct frame f;
+	struct rte_mbuf *m;
+	struct sp_l2 l2;
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_arp_hdr *a;
+	uint64_t loop = drops(SP_DROP_LOOP);
+
+	/* UDP to our address goes to the kernel, untouched but for the Ethernet header. */
+	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+	ipv4(&f, "10.1.0.2", "10.1.0.1", 64, IPPROTO_UDP, 20, false);
+	inject(P_A, &f);
+	run();
+	m = sent(P_X);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	ip = (const struct rte_ipv4_hdr *)l3_of(m, &l2);
+	CU_ASSERT(rte_is_same_ether_addr(&l2.dst, &kernel_mac));
+	CU_ASSERT(rte_is_same_ether_addr(&l2.src, &exc_mac));
+	CU_ASSERT_EQUAL(ip->time_to_live, 64);
+	CU_ASSERT_EQUAL(memcmp(ip, f.b + 14, f.len - 14), 0);
+	rte_pktmbuf_free(m);
+
+	/* The kernel resolves anything through us (proxy ARP). */
+	arp(&f, RTE_ARP_OP_REQUEST, &kernel_mac, "10.1.0.1", &(struct rte_ether_addr){ { 0 } },
+	    "10.1.0.2", 0);
+	inject(P_X, &f);
+	run();
+	m = sent(P_X);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	a = (const struct rte_arp_hdr *)l3_of(m, &l2);
+	CU_ASSERT(rte_is_same_ether_addr(&a->arp_data.arp_sha, &exc_mac));
+	CU_ASSERT_EQUAL(a->arp_data.arp_sip, ip4("10.1.0.2"));
+	rte_pktmbuf_free(m);
+
+	/* The kernel's reply is routed out of A without spending TTL. */
+	eth(&f, &exc_mac, &kernel_mac, 0, SP_ETHERTYPE_IPV4);
+	ipv4(&f, "10.1.0.1", "10.1.0.2", 64, IPPROTO_UDP, 20, false);
+	inject(P_X, &f);
+	run();
+	m = sent(P_A);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	ip = (const struct rte_ipv4_hdr *)l3_of(m, &l2);
+	CU_ASSERT(rte_is_same_ether_addr(&l2.dst, &host_mac));
+	CU_ASSERT_EQUAL(ip->time_to_live, 64);
+	rte_pktmbuf_free(m);
+
+	/* The kernel talking to our own address through us would loop. */
+	eth(&f, &exc_mac, &kernel_mac, 0, SP_ETHERTYPE_IPV4);
+	ipv4(&f, "10.1.0.1", "10.2.0.1", 64, IPPROTO_UDP, 20, false);
+	inject(P_X, &f);
+	run();
+	CU_ASSERT_EQUAL(drain(P_X) + drain(P_A), 0);
+	CU_ASSERT_EQUAL(drops(SP_DROP_LOOP), loop + 1);
+}
+
+static void
+test_mtu(void)
+{
+	struct frame f;
+	struct rte_mbuf *m;
+	struct sp_l2 l2;
+	const struct rte_ipv4_hdr *ip;
+	const uint8_t *icmp;
+	uint32_t total = 0, n = 0;
+
+	/* B's MTU is 1400. DF set: fragmentation needed with the next-hop MTU (RFC 1191). */
+	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+	ipv4(&f, "10.1.0.2", "10.2.0.2", 64, IPPROTO_UDP, 1450, true);
+	inject(P_A, &f);
+	run();
+	CU_ASSERT_PTR_NULL(sent(P_B));
+	m = sent(P_A);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	ip = (const struct rte_ipv4_hdr *)l3_of(m, &l2);
+	icmp = (const uint8_t *)(ip + 1);
+	CU_ASSERT_EQUAL(icmp[0], SP_ICMP_UNREACH);
+	CU_ASSERT_EQUAL(icmp[1], SP_ICMP_UNREACH_NEEDFRAG);
+	CU_ASSERT_EQUAL((icmp[6] << 8) | icmp[7], 1400);
+	CU_ASSERT(rte_be_to_cpu_16(ip->total_length) <= SP_ICMP4_ERR_MAX);
+	rte_pktmbuf_free(m);
+
+	/* DF clear: fragments that each fit and add up to the original payload. */
+	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+	ipv4(&f, "10.1.0.2", "10.2.0.2", 64, IPPROTO_UDP, 1450, false);
+	inject(P_A, &f);
+	run();
+	while ((m = sent(P_B)) != NULL) {
+		ip = (const struct rte_ipv4_hdr *)l3_of(m, &l2);
+		CU_ASSERT(rte_pktmbuf_pkt_len(m) - l2.l2_len <= 1400);
+		CU_ASSERT_EQUAL(ip->time_to_live, 63);
+		total += rte_be_to_cpu_16(ip->total_length) - 20;
+		n++;
+		rte_pktmbuf_free(m);
+	}
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(total, 8 + 1450);
+}
+
+static void
+test_ipv6(void)
+{
+	uint8_t p[128], src[16], sn[16], tgt[16];
+	struct frame f;
+	struct rte_mbuf *m;
+	struct sp_l2 l2;
+	const struct rte_ipv6_hdr *ip;
+	struct sp_nd nd;
+	struct rte_ether_addr mm;
+	uint16_t n;
+
+	/* Neighbour solicitation for our address: advertisement back, solicited + override. */
+	ip6("fd01::2", src);
+	ip6("fd01::1", tgt);
+	sp_pkt_ip6_solicited_node(tgt, sn);
+	sp_pkt_ip6_mcast_mac(sn, &mm);
+	n = sp_pkt_ns_write(p, src, sn, tgt, &host_mac);
+	memcpy(eth(&f, &mm, &host_mac, 0, SP_ETHERTYPE_IPV6), p, n);
+	f.len += n;
+	inject(P_A, &f);
+	run();
+	m = sent(P_A);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	ip = (const struct rte_ipv6_hdr *)l3_of(m, &l2);
+	CU_ASSERT(rte_is_same_ether_addr(&l2.dst, &host_mac));
+	CU_ASSERT_EQUAL_FATAL(sp_pkt_nd_parse((const uint8_t *)ip, rte_pktmbuf_data_len(m) - 14,
+					      &nd), SP_PKT_OK);
+	CU_ASSERT_EQUAL(nd.type, SP_ND_NEIGHBOR_ADVERT);
+	CU_ASSERT_EQUAL(nd.flags, SP_ND_NA_FLAG_SOLICITED | SP_ND_NA_FLAG_OVERRIDE);
+	CU_ASSERT(rte_is_same_ether_addr(&nd.lladdr, &mac_a));
+	CU_ASSERT_EQUAL(memcmp(ip->dst_addr, src, 16), 0);
+	rte_pktmbuf_free(m);
+
+	/* Echo to fd01::1: the reply waits for NDP; our NS goes out; the host's NA releases it. */
+	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV6);
+	ipv6(&f, "fd01::2", "fd01::1", 64, SP_ICMP6_ECHO_REQUEST, 16);
+	inject(P_A, &f);
+	run();
+	m = sent(P_A);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	ip = (const struct rte_ipv6_hdr *)l3_of(m, &l2);
+	CU_ASSERT_EQUAL_FATAL(sp_pkt_nd_parse((const uint8_t *)ip, rte_pktmbuf_data_len(m) - 14,
+					      &nd), SP_PKT_OK);
+	CU_ASSERT_EQUAL(nd.type, SP_ND_NEIGHBOR_SOLICIT);
+	CU_ASSERT_EQUAL(memcmp(nd.target, src, 16), 0);
+	rte_pktmbuf_free(m);
+	n = sp_pkt_na_write(p, src, tgt, src, SP_ND_NA_FLAG_SOLICITED | SP_ND_NA_FLAG_OVERRIDE,
+			    &host_mac);
+	memcpy(eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV6), p, n);
+	f.len += n;
+	inject(P_A, &f);
+	run();
+	m = sent(P_A);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	ip = (const struct rte_ipv6_hdr *)l3_of(m, &l2);
+	CU_ASSERT_EQUAL(((const uint8_t *)(ip + 1))[0], SP_ICMP6_ECHO_REPLY);
+	CU_ASSERT_EQUAL(rte_ipv6_udptcp_cksum_verify(ip, ip + 1), 0);
+	rte_pktmbuf_free(m);
+
+	/* Hop limit 1 towards B: time exceeded from fd01::1. */
+	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV6);
+	ipv6(&f, "fd01::2", "fd02::2", 1, SP_ICMP6_ECHO_REQUEST, 16);
+	inject(P_A, &f);
+	run();
+	m = sent(P_A);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	ip = (const struct rte_ipv6_hdr *)l3_of(m, &l2);
+	CU_ASSERT_EQUAL(((const uint8_t *)(ip + 1))[0], SP_ICMP6_TIME_EXCEEDED);
+	CU_ASSERT_EQUAL(memcmp(ip->src_addr, tgt, 16), 0);
+	CU_ASSERT_EQUAL(rte_ipv6_udptcp_cksum_verify(ip, ip + 1), 0);
+	rte_pktmbuf_free(m);
+}
+
+static void
+test_unresolved(void)
+{
+	struct frame f;
+	uint64_t full = drops(SP_DROP_NEIGH_QUEUE_FULL), failed = drops(SP_DROP_NEIGH_FAILED);
+	unsigned int i, arps;
+
+	/* Nobody answers for 10.2.0.9: 4 packets wait (hold_packets), the 5th is refused, and
+	 * after 3 unanswered requests one second apart the 4 are dropped. */
+	for (i = 0; i < 5; i++) {
+		eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+		ipv4(&f, "10.1.0.2", "10.2.0.9", 64, IPPROTO_UDP, 10, false);
+		inject(P_A, &f);
+	}
+	run();
+	CU_ASSERT_EQUAL(drops(SP_DROP_NEIGH_QUEUE_FULL), full + 1);
+	arps = drain(P_B);
+	for (i = 0; i < 5; i++) {
+		now_ms += 1000;
+		run();
+		arps += drain(P_B);
+	}
+	CU_ASSERT_EQUAL(arps, 3);
+	CU_ASSERT_EQUAL(drops(SP_DROP_NEIGH_FAILED), failed + 4);
+}
+
+static void
+test_teardown_no_leak(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < N_PORTS; i++)
+		drain(i);
+	sp_rcu_offline(0);
+	sp_dp_stop();
+	sp_neigh_destroy(neigh);
+	sp_dp_fini();
+	sp_route_fini();
+	sp_rcu_fini();
+	sp_port_close_all();
+	for (i = 0; i < N_PORTS; i++) {
+		drain(i);
+		struct rte_mbuf *m;
+
+		while (rte_ring_dequeue(rx_ring[i], (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+	}
+	CU_ASSERT_EQUAL(sp_port_pool_in_use(), 0);
+}
+
+int
+main(void)
+{
+	CU_pSuite s;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	if (setup() != 0) {
+		fprintf(stderr, "test_dp: setup failed\n");
+		return 1;
+	}
+	s = CU_add_suite("dp", NULL, NULL);
+	CU_add_test(s, "ARP reply for our address, not for others", test_arp_reply);
+	CU_add_test(s, "echo reply waits for ARP, then leaves", test_echo_resolves_neighbour);
+	CU_add_test(s, "forwarding, TTL, time exceeded", test_forward_ttl);
+	CU_add_test(s, "unreachable and malformed input", test_unreachable_and_bad);
+	CU_add_test(s, "VLAN interface", test_vlan);
+	CU_add_test(s, "exception path both ways", test_exception_path);
+	CU_add_test(s, "MTU: frag needed, fragmentation", test_mtu);
+	CU_add_test(s, "IPv6: NDP, echo, hop limit", test_ipv6);
+	CU_add_test(s, "unresolved neighbour: queue bound and failure", test_unresolved);
+	CU_add_test(s, "teardown returns every mbuf", test_teardown_no_leak);
+	return sp_test_run();
+}
