@@ -318,6 +318,17 @@ sp_port_open_exception(const struct sp_conf_exception *ec, uint16_t mtu, uint16_
 	return 0;
 }
 
+bool
+sp_port_keeps_mbufs(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < n_ports; i++)
+		if (strncmp(ports[i].device, "net_af_xdp", 10) == 0)
+			return true;
+	return false;
+}
+
 void
 sp_port_close_all(void)
 {

@@ -53,6 +53,12 @@ int sp_port_open(const struct sp_conf_port *pc, uint16_t nb_rxq, uint16_t nb_txq
 int sp_port_open_exception(const struct sp_conf_exception *ec, uint16_t mtu, uint16_t nb_txq,
 			   uint16_t *port_id, char *err, size_t errlen);
 
+/**
+ * True when a port's driver is known not to give its mbufs back on close: DPDK 22.11's
+ * net_af_xdp keeps those of its fill ring. Ask before sp_port_close_all().
+ */
+bool sp_port_keeps_mbufs(void);
+
 /** Stop, close and remove every opened port. */
 void sp_port_close_all(void);
 
