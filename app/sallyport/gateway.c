@@ -15,6 +15,7 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_pdump.h>
 
 #include "gateway.h"
 #include "sp_console.h"
@@ -44,7 +45,7 @@ static struct {
 	uint16_t exception_port;
 	bool kif_up;
 	struct sp_kif_conf kif;
-	bool routes_up, dp_up, dp_started, console_up, pools_up, rcu_up;
+	bool routes_up, dp_up, dp_started, console_up, pools_up, rcu_up, pdump_up;
 	int sigfd;
 	int status;
 } gw = { .sigfd = -1 };
@@ -307,6 +308,12 @@ sp_gw_start(struct sp_conf *conf, bool console_on_stdin, char *err, size_t errle
 	int rc;
 
 	gw.conf = conf;
+	/* dpdk-dumpcap and dpdk-pdump attach as secondaries with the same file prefix. */
+	if (rte_pdump_init() == 0)
+		gw.pdump_up = true;
+	else
+		SP_LOG(gw, WARNING, "packet capture (dpdk-dumpcap) unavailable: %s",
+		       rte_strerror(rte_errno));
 	for (p = 0; p < conf->workers.n_lcores; p++) {
 		if (!rte_lcore_is_enabled(conf->workers.lcores[p]) ||
 		    conf->workers.lcores[p] == rte_get_main_lcore()) {
@@ -456,6 +463,9 @@ sp_gw_stop(void)
 		sp_port_pools_free();
 	}
 	gw.pools_up = false;
+	if (gw.pdump_up)
+		rte_pdump_uninit();
+	gw.pdump_up = false;
 	if (gw.sigfd >= 0)
 		close(gw.sigfd);
 	gw.sigfd = -1;
