@@ -159,6 +159,18 @@ setup(uint16_t port_id, const char *what, uint16_t nb_rxq, uint16_t nb_txq, uint
 	}
 	/* Multi-segment transmit is needed for IPv4 fragments (header + attached data). */
 	conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_MULTI_SEGS & info.tx_offload_capa;
+	/* A frame that does not fit one mbuf needs scatter RX, else the device drops it. */
+	if ((uint32_t)mtu + RTE_ETHER_HDR_LEN + 4 + RTE_ETHER_CRC_LEN >
+	    (uint32_t)rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM) {
+		if (!(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)) {
+			snprintf(err, errlen,
+				 "%s: MTU %u does not fit one mbuf (mempool.data_room %u) and "
+				 "device %s cannot scatter: raise mempool.data_room", what, mtu,
+				 rte_pktmbuf_data_room_size(pool), info.driver_name);
+			return -EINVAL;
+		}
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	}
 	rc = rte_eth_dev_configure(port_id, nb_rxq, nb_txq, &conf);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: configure failed: %s", what, rte_strerror(-rc));
