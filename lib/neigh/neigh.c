@@ -149,7 +149,7 @@ key_valid(const struct sp_neigh_key *k)
 {
 	static const uint8_t zero[16];
 
-	if (k == NULL || k->pad != 0 || k->iface >= SP_MAX_IFACES)
+	if (k == NULL || k->pad != 0 || k->pad2 != 0 || k->iface >= SP_MAX_IFACES)
 		return false;
 	if (k->family == AF_INET) {
 		if (memcmp(k->ip + 4, zero, 12) != 0 || memcmp(k->ip, zero, 4) == 0)

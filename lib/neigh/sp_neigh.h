@@ -47,7 +47,8 @@ struct sp_neigh_key {
 	uint16_t iface;
 	uint8_t family;
 	uint8_t pad;
-};
+	uint32_t pad2;    /**< rte_hash's CRC reads keys 8 bytes at a time: 24 bytes, aligned */
+} __rte_aligned(8);
 
 static inline void
 sp_neigh_key_set(struct sp_neigh_key *k, uint16_t iface, const struct sp_ip *ip)
@@ -67,6 +68,7 @@ sp_neigh_key_set(struct sp_neigh_key *k, uint16_t iface, const struct sp_ip *ip)
 	k->iface = iface;
 	k->family = ip->family;
 	k->pad = 0;
+	k->pad2 = 0;
 }
 
 enum sp_neigh_state {
