@@ -16,6 +16,7 @@ build_pkgs=(
 test_pkgs=(
     iproute2 iputils-ping ethtool iperf3 curl netcat-openbsd procps tcpdump
     python3 python3-pytest python3-scapy
+    make dpdk-doc  # scripts/bench.sh builds its peer, DPDK's l3fwd, from the example sources
 )
 
 missing=()
