@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "ca.h"
 #include "sp_version.h"
 
 #define DEFAULT_SOCKET "/run/sallyport/sallyport.sock"
@@ -68,7 +69,10 @@ usage(FILE *f)
 		"Examples:\n"
 		"  spctl help\n"
 		"  spctl show ports --json\n"
-		"  spctl route add 10.2.0.0/16 via 192.0.2.1\n",
+		"  spctl route add 10.2.0.0/16 via 192.0.2.1\n"
+		"\n"
+		"spctl ca COMMAND ... runs the internal certificate authority on files (no daemon\n"
+		"needed): see spctl ca --help.\n",
 		DEFAULT_TIMEOUT_S);
 }
 
@@ -436,6 +440,9 @@ main(int argc, char **argv)
 	char *end, *line;
 	int c, status;
 
+	/* The CA commands work on files, not on the daemon: they never touch the socket. */
+	if (argc > 1 && strcmp(argv[1], "ca") == 0)
+		return ca_main(argc - 1, argv + 1);
 	sock_path = getenv("SALLYPORT_SOCKET");
 	if (sock_path == NULL || sock_path[0] == '\0')
 		sock_path = DEFAULT_SOCKET;
@@ -469,6 +476,8 @@ main(int argc, char **argv)
 			return EXIT_BAD;
 		}
 	}
+	if (optind < argc && strcmp(argv[optind], "ca") == 0)
+		return ca_main(argc - optind, argv + optind);  /* "spctl -s S ca ...": same thing */
 	if (optind < argc) {
 		line = join_words(argc - optind, argv + optind);
 		if (line == NULL) {
