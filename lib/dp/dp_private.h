@@ -82,7 +82,8 @@ struct sp_worker {
 	uint64_t icmp_last_tsc;
 	/* neighbour answer cached for the current burst only */
 	bool nc_valid;
-	struct sp_neigh_key nc_key;
+	uint16_t nc_iface;
+	struct sp_ip nc_ip;
 	struct rte_ether_addr nc_mac;
 	/* adaptive idle */
 	uint32_t idle_polls;

@@ -77,6 +77,17 @@ dp_punt(struct sp_worker *w, struct rte_mbuf *m, enum dp_punt what)
 		w->st->ctr[SP_CTR_NEIGH_PUNTED]++;
 }
 
+/* Same next hop as the cached one? Compares the address directly, without building a key. */
+static inline bool
+cache_hit(const struct sp_worker *w, uint16_t iface, const struct sp_ip *nh)
+{
+	if (!w->nc_valid || w->nc_iface != iface || w->nc_ip.family != nh->family)
+		return false;
+	if (nh->family == AF_INET)
+		return w->nc_ip.v4 == nh->v4;
+	return memcmp(w->nc_ip.v6, nh->v6, 16) == 0;
+}
+
 void
 dp_neigh_output(struct sp_worker *w, struct rte_mbuf *m, const struct sp_iface *ifc,
 		const struct sp_ip *nh, uint16_t ethertype)
@@ -84,22 +95,24 @@ dp_neigh_output(struct sp_worker *w, struct rte_mbuf *m, const struct sp_iface *
 	struct sp_neigh_key key;
 	struct rte_ether_addr mac;
 
-	sp_neigh_key_set(&key, ifc->id, nh);
 	/* Most packets of a burst go to the same next hop: remember the last answer for the
 	 * rest of the burst (never longer, so an update is seen at the next burst). */
-	if (w->nc_valid && memcmp(&key, &w->nc_key, sizeof(key)) == 0) {
+	if (cache_hit(w, ifc->id, nh)) {
 		mac = w->nc_mac;
-	} else if (sp_neigh_lookup(w->neigh, &key, &mac) == 0) {
-		w->nc_key = key;
+	} else {
+		sp_neigh_key_set(&key, ifc->id, nh);
+		if (sp_neigh_lookup(w->neigh, &key, &mac) != 0) {
+			struct sp_meta *meta = dp_meta(m);
+
+			meta->tx_iface = ifc->id;
+			meta->nh = *nh;
+			dp_punt(w, m, DP_PUNT_RESOLVE);
+			return;
+		}
+		w->nc_iface = ifc->id;
+		w->nc_ip = *nh;
 		w->nc_mac = mac;
 		w->nc_valid = true;
-	} else {
-		struct sp_meta *meta = dp_meta(m);
-
-		meta->tx_iface = ifc->id;
-		meta->nh = *nh;
-		dp_punt(w, m, DP_PUNT_RESOLVE);
-		return;
 	}
 	if (!dp_eth_prepend(m, ifc, &mac, ethertype)) {
 		dp_drop(w, m, SP_DROP_ETH_TRUNC);

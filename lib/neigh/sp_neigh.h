@@ -29,6 +29,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
@@ -53,22 +54,13 @@ struct sp_neigh_key {
 static inline void
 sp_neigh_key_set(struct sp_neigh_key *k, uint16_t iface, const struct sp_ip *ip)
 {
-	unsigned int i;
-
-	for (i = 0; i < 16; i++)
-		k->ip[i] = 0;
-	if (ip->family == AF_INET) {
-		const uint8_t *b = (const uint8_t *)&ip->v4;
-		for (i = 0; i < 4; i++)
-			k->ip[i] = b[i];
-	} else {
-		for (i = 0; i < 16; i++)
-			k->ip[i] = ip->v6[i];
-	}
+	memset(k, 0, sizeof(*k));
+	if (ip->family == AF_INET)
+		memcpy(k->ip, &ip->v4, 4);
+	else
+		memcpy(k->ip, ip->v6, 16);
 	k->iface = iface;
 	k->family = ip->family;
-	k->pad = 0;
-	k->pad2 = 0;
 }
 
 enum sp_neigh_state {
