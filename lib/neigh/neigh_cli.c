@@ -30,22 +30,6 @@ sp_neigh_console_forget(const struct sp_neigh *n)
 		console_table = NULL;
 }
 
-static void
-fmt_mac(const struct rte_ether_addr *m, char *buf, size_t size)
-{
-	const uint8_t *b = m->addr_bytes;
-
-	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
-}
-
-static const char *
-iface_name(uint16_t id)
-{
-	const struct sp_iface *ifc = sp_iface_get(id);
-
-	return ifc != NULL ? ifc->name : "?";
-}
-
 /* ---- show neighbors ---- */
 
 struct collect {
@@ -121,9 +105,9 @@ show_json(struct cmdline *cl, const struct collect *c, const struct sp_neigh_sta
 		sp_json_obj_open(&j, NULL);
 		sp_json_str(&j, "address", ip);
 		sp_json_str(&j, "family", x->key.family == AF_INET ? "ipv4" : "ipv6");
-		sp_json_str(&j, "interface", iface_name(x->key.iface));
+		sp_json_str(&j, "interface", sp_iface_name(x->key.iface));
 		if (x->state != SP_NEIGH_INCOMPLETE) {
-			fmt_mac(&x->mac, mac, sizeof(mac));
+			sp_mac_format(&x->mac, mac, sizeof(mac));
 			sp_json_str(&j, "mac", mac);
 		}
 		sp_json_str(&j, "state", sp_neigh_state_name(x->state));
@@ -152,7 +136,7 @@ show_text(struct cmdline *cl, const struct collect *c, const struct sp_neigh_sta
 	for (i = 0; i < c->n; i++) {
 		sp_ip_format(&c->v[i].ip, ip, sizeof(ip), false);
 		wa = RTE_MAX(wa, (int)strlen(ip));
-		wi = RTE_MAX(wi, (int)strlen(iface_name(c->v[i].key.iface)));
+		wi = RTE_MAX(wi, (int)strlen(sp_iface_name(c->v[i].key.iface)));
 	}
 	cmdline_printf(cl, "%-*s  %-*s  %-17s  %-10s  %10s  %6s  %6s\n", wa, "address", wi,
 		       "interface", "mac", "state", "age", "probes", "queued");
@@ -163,9 +147,9 @@ show_text(struct cmdline *cl, const struct collect *c, const struct sp_neigh_sta
 		if (x->state == SP_NEIGH_INCOMPLETE)
 			snprintf(mac, sizeof(mac), "-");
 		else
-			fmt_mac(&x->mac, mac, sizeof(mac));
+			sp_mac_format(&x->mac, mac, sizeof(mac));
 		cmdline_printf(cl, "%-*s  %-*s  %-17s  %-10s  %7u.%01us  %6u  %6u\n", wa, ip, wi,
-			       iface_name(x->key.iface), mac, sp_neigh_state_name(x->state),
+			       sp_iface_name(x->key.iface), mac, sp_neigh_state_name(x->state),
 			       x->age_ms / 1000, (x->age_ms % 1000) / 100, x->probes, x->queued);
 	}
 	cmdline_printf(cl, "\n");
@@ -300,7 +284,7 @@ cmd_neighbor_add_cb(void *res, struct cmdline *cl, void *data __rte_unused)
 	ret = sp_neigh_add_static(n, &key, &mac);
 	switch (ret) {
 	case 0:
-		fmt_mac(&mac, macs, sizeof(macs));
+		sp_mac_format(&mac, macs, sizeof(macs));
 		snprintf(msg, sizeof(msg), "added %s lladdr %s dev %s (static)", a->ip, macs,
 			 a->iface);
 		report_ok(cl, a->json, msg);

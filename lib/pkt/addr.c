@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_ether.h>
+
 #include "sp_addr.h"
 
 int
@@ -149,4 +151,14 @@ sp_ip_from_v6(struct sp_ip *ip, const uint8_t v6[16])
 	ip->family = AF_INET6;
 	ip->plen = 128;
 	memcpy(ip->v6, v6, 16);
+}
+
+int
+sp_mac_format(const struct rte_ether_addr *mac, char *buf, size_t size)
+{
+	const uint8_t *b = mac->addr_bytes;
+	int n = snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4],
+			 b[5]);
+
+	return (n < 0 || (size_t)n >= size) ? -ENOSPC : n;
 }

@@ -47,6 +47,10 @@ bool sp_ip_equal(const struct sp_ip *a, const struct sp_ip *b);
 /** True when addr (plen ignored) lies within prefix. */
 bool sp_ip_in_prefix(const struct sp_ip *addr, const struct sp_ip *prefix);
 
+struct rte_ether_addr;
+/** "02:00:5e:10:00:01" (lower case, as ip(8) prints it). @return the length, or -ENOSPC. */
+int sp_mac_format(const struct rte_ether_addr *mac, char *buf, size_t size);
+
 /** Build a host address from raw bytes (4 or 16 in network order). */
 void sp_ip_from_v4(struct sp_ip *ip, uint32_t be_addr);
 void sp_ip_from_v6(struct sp_ip *ip, const uint8_t v6[16]);

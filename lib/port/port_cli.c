@@ -5,6 +5,7 @@
 
 #include <rte_ethdev.h>
 
+#include "sp_addr.h"
 #include "sp_console.h"
 #include "sp_port.h"
 
@@ -38,7 +39,7 @@ show_ports(void *parsed, struct cmdline *cl, void *data)
 
 		rte_eth_stats_get(p->port_id, &st);
 		rte_eth_link_get_nowait(p->port_id, &link);
-		rte_ether_format_addr(mac, sizeof(mac), &p->mac);
+		sp_mac_format(&p->mac, mac, sizeof(mac));
 		if (!res->json) {
 			cmdline_printf(cl,
 				       "%-12s %4u %-17s %-5s %6u %5u %14" PRIu64 " %14" PRIu64

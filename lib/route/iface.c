@@ -149,3 +149,11 @@ sp_iface_clear(void)
 	n_ifaces = 0;
 	ifaces_set = false;
 }
+
+const char *
+sp_iface_name(uint16_t id)
+{
+	const struct sp_iface *ifc = sp_iface_get(id);
+
+	return ifc != NULL ? ifc->name : "-";
+}

@@ -27,22 +27,6 @@ fmt_ip(const struct sp_ip *ip, bool with_plen, char *buf, size_t size)
 		snprintf(buf, size, "?");
 }
 
-static void
-fmt_mac(const struct rte_ether_addr *m, char *buf, size_t size)
-{
-	const uint8_t *b = m->addr_bytes;
-
-	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
-}
-
-static const char *
-iface_name(uint16_t id)
-{
-	const struct sp_iface *ifc = sp_iface_get(id);
-
-	return ifc != NULL ? ifc->name : "-";
-}
-
 /* The routes, in a buffer the caller frees; NULL when there is no memory. */
 static struct sp_route *
 route_snapshot(unsigned int *n)
@@ -111,7 +95,7 @@ route_row(const struct sp_route *r, struct route_row *row)
 	else
 		snprintf(row->via, sizeof(row->via), "-");
 	row->type = sp_nh_type_name(r->type);
-	row->iface = r->iface == SP_IFACE_NONE ? "-" : iface_name(r->iface);
+	row->iface = r->iface == SP_IFACE_NONE ? "-" : sp_iface_name(r->iface);
 	row->origin = sp_route_origin_name(r->origin);
 }
 
@@ -234,7 +218,7 @@ cmd_show_interfaces_cb(void *res, struct cmdline *cl, void *data __rte_unused)
 		for (i = 0; i < n; i++) {
 			const struct sp_iface *ifc = sp_iface_get((uint16_t)i);
 
-			fmt_mac(&ifc->mac, mac, sizeof(mac));
+			sp_mac_format(&ifc->mac, mac, sizeof(mac));
 			sp_json_obj_open(&j, NULL);
 			sp_json_str(&j, "name", ifc->name);
 			sp_json_u64(&j, "id", ifc->id);
@@ -265,7 +249,7 @@ cmd_show_interfaces_cb(void *res, struct cmdline *cl, void *data __rte_unused)
 	for (i = 0; i < n; i++) {
 		const struct sp_iface *ifc = sp_iface_get((uint16_t)i);
 
-		fmt_mac(&ifc->mac, mac, sizeof(mac));
+		sp_mac_format(&ifc->mac, mac, sizeof(mac));
 		iface_addrs(ifc, addrs, sizeof(addrs));
 		cmdline_printf(cl, "%-*s  %4u  %4u  %5u  %-17s  %s%s\n", wn, ifc->name,
 			       ifc->port_id, ifc->vlan, ifc->mtu, mac, addrs,
@@ -460,9 +444,9 @@ cmd_route_add_cb(void *res, struct cmdline *cl, void *data)
 		added = r;
 	if (added.type == SP_NH_GATEWAY)
 		snprintf(msg, sizeof(msg), "added %s via %s dev %s", out, gw,
-			 iface_name(added.iface));
+			 sp_iface_name(added.iface));
 	else if (added.type == SP_NH_CONNECTED)
-		snprintf(msg, sizeof(msg), "added %s dev %s", out, iface_name(added.iface));
+		snprintf(msg, sizeof(msg), "added %s dev %s", out, sp_iface_name(added.iface));
 	else
 		snprintf(msg, sizeof(msg), "added %s blackhole", out);
 	report_ok(cl, a->json, msg);

@@ -59,6 +59,8 @@ const struct sp_iface *sp_iface_get(uint16_t id);
 const struct sp_iface *sp_iface_by_name(const char *name);
 /** Receive side: interface of (port, vlan), or SP_IFACE_NONE. O(1), any lcore. */
 uint16_t sp_iface_rx(uint16_t port_id, uint16_t vlan);
+/** The interface's name, or "-" when id is not an interface (for displays). */
+const char *sp_iface_name(uint16_t id);
 /** The interface's first address of a family (the source of ICMP errors), or NULL. */
 const struct sp_ip *sp_iface_addr(const struct sp_iface *ifc, uint8_t family);
 /** Drop the table (after sp_route_fini); sp_iface_set() may be called again. */
