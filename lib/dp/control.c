@@ -134,10 +134,14 @@ learn_arp(struct sp_neigh *n, struct rte_mbuf *m, uint64_t now_ms)
 	struct sp_neigh_key key;
 	struct sp_ip ip;
 
+	bool gratuitous = a->arp_data.arp_sip == a->arp_data.arp_tip;
+
 	sp_ip_from_v4(&ip, a->arp_data.arp_sip);
 	sp_neigh_key_set(&key, dp_meta(m)->rx_iface, &ip);
-	/* Replies answer our requests and create entries; gratuitous ARP only updates. */
-	sp_neigh_input(n, &key, &a->arp_data.arp_sha, reply, reply, now_ms);
+	/* Replies answer our requests and requests for our addresses come from hosts about to
+	 * talk to us (workers hand over only those): both create entries. Gratuitous ARP only
+	 * updates one we have. */
+	sp_neigh_input(n, &key, &a->arp_data.arp_sha, reply, !gratuitous, now_ms);
 }
 
 static void

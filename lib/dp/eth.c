@@ -32,6 +32,28 @@ iface_owns4(const struct sp_iface *ifc, rte_be32_t ip)
 	return false;
 }
 
+/* RFC 826: the target of a request learns the requester. The reply is built in place, so when
+ * the requester is new (or moved) a copy of the request goes to the control core. */
+static void
+learn_requester(struct sp_worker *w, const struct sp_iface *ifc, struct rte_mbuf *m,
+		const struct rte_ether_addr *sha, rte_be32_t sip)
+{
+	struct sp_neigh_key key;
+	struct rte_ether_addr known;
+	struct rte_mbuf *c;
+	struct sp_ip ip;
+
+	sp_ip_from_v4(&ip, sip);
+	sp_neigh_key_set(&key, ifc->id, &ip);
+	if (sp_neigh_lookup(w->neigh, &key, &known) == 0 && rte_is_same_ether_addr(&known, sha))
+		return;
+	c = rte_pktmbuf_copy(m, sp_port_pool(), 0, sizeof(struct rte_arp_hdr));
+	if (c == NULL)
+		return;
+	*dp_meta(c) = *dp_meta(m);
+	dp_punt(w, c, DP_PUNT_ARP);
+}
+
 static void
 arp_input(struct sp_worker *w, const struct sp_iface *ifc, struct rte_mbuf *m)
 {
@@ -68,6 +90,8 @@ arp_input(struct sp_worker *w, const struct sp_iface *ifc, struct rte_mbuf *m)
 		return;
 	}
 	rte_ether_addr_copy(&a->arp_data.arp_sha, &sha);
+	if (!ifc->exception)
+		learn_requester(w, ifc, m, &sha, sip);
 	rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - sizeof(*a));
 	sp_pkt_arp_write((uint8_t *)a, RTE_ARP_OP_REPLY, &ifc->mac, tip, &sha, sip);
 	if (!dp_eth_prepend(m, ifc, &sha, SP_ETHERTYPE_ARP)) {

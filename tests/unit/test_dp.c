@@ -328,6 +328,17 @@ test_arp_reply(void)
 	CU_ASSERT_EQUAL(a->arp_data.arp_tip, ip4("10.1.0.2"));
 	CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(m), 14 + 28);
 	rte_pktmbuf_free(m);
+	/* ... and the requester is known from now on (RFC 826). */
+	{
+		struct sp_neigh_key k;
+		struct sp_ip hip;
+		struct rte_ether_addr got;
+
+		sp_ip_parse("10.1.0.2", &hip, false);
+		sp_neigh_key_set(&k, 0, &hip);
+		CU_ASSERT_EQUAL(sp_neigh_lookup(neigh, &k, &got), 0);
+		CU_ASSERT(rte_is_same_ether_addr(&got, &host_mac));
+	}
 
 	/* Not ours: nothing sent, counted. */
 	arp(&f, RTE_ARP_OP_REQUEST, &host_mac, "10.1.0.2", &(struct rte_ether_addr){ { 0 } },
@@ -348,9 +359,9 @@ test_echo_resolves_neighbour(void)
 	const struct rte_arp_hdr *a;
 	const uint8_t *icmp;
 
-	/* The reply to 10.1.0.2 waits while the gateway asks who 10.1.0.2 is. */
+	/* The reply to 10.1.0.3, a host never seen, waits while the gateway asks who it is. */
 	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
-	ipv4(&f, "10.1.0.2", "10.1.0.1", 64, IPPROTO_ICMP, 56, false);
+	ipv4(&f, "10.1.0.3", "10.1.0.1", 64, IPPROTO_ICMP, 56, false);
 	inject(P_A, &f);
 	run();
 	m = sent(P_A);
@@ -360,12 +371,12 @@ test_echo_resolves_neighbour(void)
 	CU_ASSERT(rte_is_broadcast_ether_addr(&l2.dst));
 	CU_ASSERT_EQUAL(a->arp_opcode, rte_cpu_to_be_16(RTE_ARP_OP_REQUEST));
 	CU_ASSERT_EQUAL(a->arp_data.arp_sip, ip4("10.1.0.1"));
-	CU_ASSERT_EQUAL(a->arp_data.arp_tip, ip4("10.1.0.2"));
+	CU_ASSERT_EQUAL(a->arp_data.arp_tip, ip4("10.1.0.3"));
 	rte_pktmbuf_free(m);
 	CU_ASSERT_PTR_NULL(sent(P_A));
 
 	/* The answer releases the held reply. */
-	arp(&f, RTE_ARP_OP_REPLY, &host_mac, "10.1.0.2", &mac_a, "10.1.0.1", 0);
+	arp(&f, RTE_ARP_OP_REPLY, &host_mac, "10.1.0.3", &mac_a, "10.1.0.1", 0);
 	inject(P_A, &f);
 	run();
 	m = sent(P_A);
@@ -374,7 +385,7 @@ test_echo_resolves_neighbour(void)
 	CU_ASSERT(rte_is_same_ether_addr(&l2.dst, &host_mac));
 	CU_ASSERT_EQUAL(l2.ethertype, SP_ETHERTYPE_IPV4);
 	CU_ASSERT_EQUAL(ip->src_addr, ip4("10.1.0.1"));
-	CU_ASSERT_EQUAL(ip->dst_addr, ip4("10.1.0.2"));
+	CU_ASSERT_EQUAL(ip->dst_addr, ip4("10.1.0.3"));
 	CU_ASSERT_EQUAL(rte_raw_cksum(ip, 20), 0xffff);
 	icmp = (const uint8_t *)(ip + 1);
 	CU_ASSERT_EQUAL(icmp[0], RTE_IP_ICMP_ECHO_REPLY);
