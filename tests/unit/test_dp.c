@@ -19,7 +19,7 @@
 #include <rte_ring.h>
 #include <rte_udp.h>
 
-#include "dp_private.h"
+#include "dp_env.h"
 #include "sp_dp.h"
 #include "sp_neigh.h"
 #include "sp_port.h"
@@ -27,19 +27,14 @@
 #include "sp_route.h"
 #include "test_common.h"
 
-enum { P_A, P_B, P_X, N_PORTS };
+enum { P_A = DP_ENV_A, P_B = DP_ENV_B, P_X = DP_ENV_X, N_PORTS = DP_ENV_PORTS };
 
-static struct rte_ring *rx_ring[N_PORTS], *tx_ring[N_PORTS];
-static uint16_t port_id[N_PORTS];
-static struct sp_neigh *neigh;
-static struct sp_worker *w;
-static uint64_t now_ms = 1000;
+static struct dp_env env;
 
 static const struct rte_ether_addr host_mac = { { 0x02, 0, 0, 0, 0xaa, 0x01 } };
 static const struct rte_ether_addr b_host_mac = { { 0x02, 0, 0, 0, 0xbb, 0x02 } };
-static const struct rte_ether_addr exc_mac = { { 0x02, 0x53, 0x50, 0, 0, 0x01 } };
-static const struct rte_ether_addr kernel_mac = { { 0x02, 0x53, 0x50, 0, 0, 0x00 } };
-static struct rte_ether_addr mac_a, mac_b;
+#define exc_mac dp_env_exc_mac
+#define kernel_mac dp_env_kernel_mac
 
 /* ---------- frame construction ---------- */
 
@@ -150,45 +145,25 @@ arp(struct frame *f, uint16_t op, const struct rte_ether_addr *sha, const char *
 static void
 inject(int port, const struct frame *f)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(sp_port_pool());
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	memcpy(rte_pktmbuf_append(m, f->len), f->b, f->len);
-	CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue(rx_ring[port], m), 0);
+	CU_ASSERT_EQUAL_FATAL(dp_env_inject(&env, port, f->b, f->len), 0);
 }
 
-/* One worker poll, the control core's work, one more poll to send what it queued. */
 static void
 run(void)
 {
-	dp_poll_once(w);
-	sp_dp_ctl_poll(now_ms);
-	sp_neigh_timer(neigh, now_ms);
-	dp_poll_once(w);
+	dp_env_run(&env);
 }
 
-/* The next frame transmitted on a port, or NULL. Caller frees. */
 static struct rte_mbuf *
 sent(int port)
 {
-	struct rte_mbuf *m = NULL;
-
-	if (rte_ring_dequeue(tx_ring[port], (void **)&m) != 0)
-		return NULL;
-	return m;
+	return dp_env_sent(&env, port);
 }
 
 static unsigned int
 drain(int port)
 {
-	struct rte_mbuf *m;
-	unsigned int n = 0;
-
-	while ((m = sent(port)) != NULL) {
-		rte_pktmbuf_free(m);
-		n++;
-	}
-	return n;
+	return dp_env_drain(&env, port);
 }
 
 static uint64_t
@@ -219,88 +194,6 @@ l3_of(struct rte_mbuf *m, struct sp_l2 *l2)
 	return p + l2->l2_len;
 }
 
-/* ---------- setup ---------- */
-
-static int
-setup(void)
-{
-	static const struct sp_conf_mempool mp = { .mbufs = 4095, .cache = 64, .data_room = 2176 };
-	static const struct sp_conf_neigh nc = { .max_entries = 64, .reachable_ms = 30000,
-						 .retrans_ms = 1000, .probes = 3,
-						 .hold_packets = 4 };
-	struct sp_iface ifs[4];
-	struct sp_conf *conf;
-	struct sp_dp_params dpp = { 0 };
-	const char *names[N_PORTS] = { "dpA", "dpB", "dpX" };
-	char err[256];
-	unsigned int i, lcore = 0;
-
-	if (sp_test_eal_init() != 0 || sp_rcu_init(1) != 0 ||
-	    sp_port_pools_create(&mp, err, sizeof(err)) != 0)
-		return -1;
-	for (i = 0; i < N_PORTS; i++) {
-		char rn[32];
-		struct sp_conf_port pc = { .mtu = 1500, .rx_desc = 64, .tx_desc = 64 };
-		int id;
-
-		snprintf(rn, sizeof(rn), "rx_%s", names[i]);
-		rx_ring[i] = rte_ring_create(rn, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		snprintf(rn, sizeof(rn), "tx_%s", names[i]);
-		tx_ring[i] = rte_ring_create(rn, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		id = rte_eth_from_rings(names[i], &rx_ring[i], 1, &tx_ring[i], 1, 0);
-		if (id < 0)
-			return -1;
-		snprintf(pc.name, sizeof(pc.name), "%s", names[i]);
-		rte_eth_dev_get_name_by_port((uint16_t)id, pc.device);
-		if (sp_port_open(&pc, 1, 1, &port_id[i], err, sizeof(err)) != 0) {
-			fprintf(stderr, "%s\n", err);
-			return -1;
-		}
-	}
-	rte_eth_macaddr_get(port_id[P_A], &mac_a);
-	rte_eth_macaddr_get(port_id[P_B], &mac_b);
-
-	memset(ifs, 0, sizeof(ifs));
-	ifs[0] = (struct sp_iface){ .id = 0, .port_id = port_id[P_A], .mtu = 1500, .mac = mac_a,
-				    .name = "A", .n_addrs = 2 };
-	sp_ip_parse("10.1.0.1/24", &ifs[0].addrs[0], true);
-	sp_ip_parse("fd01::1/64", &ifs[0].addrs[1], true);
-	ifs[1] = (struct sp_iface){ .id = 1, .port_id = port_id[P_A], .vlan = 100, .mtu = 1500,
-				    .mac = mac_a, .name = "A.100", .n_addrs = 1 };
-	sp_ip_parse("10.100.0.1/24", &ifs[1].addrs[0], true);
-	ifs[2] = (struct sp_iface){ .id = 2, .port_id = port_id[P_B], .mtu = 1400, .mac = mac_b,
-				    .name = "B", .n_addrs = 2 };
-	sp_ip_parse("10.2.0.1/24", &ifs[2].addrs[0], true);
-	sp_ip_parse("fd02::1/64", &ifs[2].addrs[1], true);
-	ifs[3] = (struct sp_iface){ .id = 3, .port_id = port_id[P_X], .mtu = 1500, .mac = exc_mac,
-				    .peer_mac = kernel_mac, .exception = true,
-				    .name = "exception" };
-	if (sp_iface_set(ifs, 4) != 0 || sp_route_init(64) != 0)
-		return -1;
-	neigh = sp_neigh_create("dp_test", &nc, &sp_dp_neigh_ops, NULL);
-	if (neigh == NULL)
-		return -1;
-	dpp.n_workers = 1;
-	dpp.lcores = &lcore;
-	dpp.burst = 32;
-	dpp.n_data_ports = 2;
-	dpp.data_ports = port_id;
-	dpp.has_exception = true;
-	dpp.exception_port = port_id[P_X];
-	dpp.neigh = neigh;
-	if (sp_dp_init(&dpp) != 0)
-		return -1;
-	conf = calloc(1, sizeof(*conf));
-	conf->workers.idle = SP_IDLE_POLL;
-	conf->icmp.errors_per_sec = 1000;
-	conf->icmp.burst = 50;
-	sp_dp_set_runtime(conf);
-	free(conf);
-	w = dp_worker(0);
-	/* This thread is the worker. */
-	return sp_rcu_online(0);
-}
-
 /* ---------- cases ---------- */
 
 static void
@@ -321,9 +214,9 @@ test_arp_reply(void)
 	a = (const struct rte_arp_hdr *)l3_of(m, &l2);
 	CU_ASSERT_EQUAL(l2.ethertype, SP_ETHERTYPE_ARP);
 	CU_ASSERT(rte_is_same_ether_addr(&l2.dst, &host_mac));
-	CU_ASSERT(rte_is_same_ether_addr(&l2.src, &mac_a));
+	CU_ASSERT(rte_is_same_ether_addr(&l2.src, &env.mac_a));
 	CU_ASSERT_EQUAL(a->arp_opcode, rte_cpu_to_be_16(RTE_ARP_OP_REPLY));
-	CU_ASSERT(rte_is_same_ether_addr(&a->arp_data.arp_sha, &mac_a));
+	CU_ASSERT(rte_is_same_ether_addr(&a->arp_data.arp_sha, &env.mac_a));
 	CU_ASSERT_EQUAL(a->arp_data.arp_sip, ip4("10.1.0.1"));
 	CU_ASSERT_EQUAL(a->arp_data.arp_tip, ip4("10.1.0.2"));
 	CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(m), 14 + 28);
@@ -336,7 +229,7 @@ test_arp_reply(void)
 
 		sp_ip_parse("10.1.0.2", &hip, false);
 		sp_neigh_key_set(&k, 0, &hip);
-		CU_ASSERT_EQUAL(sp_neigh_lookup(neigh, &k, &got), 0);
+		CU_ASSERT_EQUAL(sp_neigh_lookup(env.neigh, &k, &got), 0);
 		CU_ASSERT(rte_is_same_ether_addr(&got, &host_mac));
 	}
 
@@ -360,7 +253,7 @@ test_echo_resolves_neighbour(void)
 	const uint8_t *icmp;
 
 	/* The reply to 10.1.0.3, a host never seen, waits while the gateway asks who it is. */
-	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+	eth(&f, &env.mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
 	ipv4(&f, "10.1.0.3", "10.1.0.1", 64, IPPROTO_ICMP, 56, false);
 	inject(P_A, &f);
 	run();
@@ -376,7 +269,7 @@ test_echo_resolves_neighbour(void)
 	CU_ASSERT_PTR_NULL(sent(P_A));
 
 	/* The answer releases the held reply. */
-	arp(&f, RTE_ARP_OP_REPLY, &host_mac, "10.1.0.3", &mac_a, "10.1.0.1", 0);
+	arp(&f, RTE_ARP_OP_REPLY, &host_mac, "10.1.0.3", &env.mac_a, "10.1.0.1", 0);
 	inject(P_A, &f);
 	run();
 	m = sent(P_A);
@@ -409,9 +302,9 @@ test_forward_ttl(void)
 
 	sp_ip_parse("10.2.0.2", &nip, false);
 	sp_neigh_key_set(&k, 2, &nip);
-	CU_ASSERT_EQUAL_FATAL(sp_neigh_add_static(neigh, &k, &b_host_mac), 0);
+	CU_ASSERT_EQUAL_FATAL(sp_neigh_add_static(env.neigh, &k, &b_host_mac), 0);
 
-	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+	eth(&f, &env.mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
 	ipv4(&f, "10.1.0.2", "10.2.0.2", 64, IPPROTO_UDP, 100, false);
 	inject(P_A, &f);
 	run();
@@ -419,7 +312,7 @@ test_forward_ttl(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	ip = (const struct rte_ipv4_hdr *)l3_of(m, &l2);
 	CU_ASSERT(rte_is_same_ether_addr(&l2.dst, &b_host_mac));
-	CU_ASSERT(rte_is_same_ether_addr(&l2.src, &mac_b));
+	CU_ASSERT(rte_is_same_ether_addr(&l2.src, &env.mac_b));
 	CU_ASSERT_EQUAL(ip->time_to_live, 63);
 	CU_ASSERT_EQUAL(rte_raw_cksum(ip, 20), 0xffff);
 	CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(m), f.len);
@@ -427,7 +320,7 @@ test_forward_ttl(void)
 	CU_ASSERT_EQUAL(ctr(SP_CTR_FORWARDED), fwd + 1);
 
 	/* TTL 1: time exceeded back to the sender, from the receiving interface. */
-	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+	eth(&f, &env.mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
 	ipv4(&f, "10.1.0.2", "10.2.0.2", 1, IPPROTO_UDP, 100, false);
 	inject(P_A, &f);
 	run();
@@ -458,7 +351,7 @@ test_unreachable_and_bad(void)
 	uint64_t nr = drops(SP_DROP_NO_ROUTE), ck = drops(SP_DROP_IP4_CKSUM);
 	uint64_t vl = drops(SP_DROP_VLAN_UNKNOWN), et = drops(SP_DROP_ETHERTYPE);
 
-	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+	eth(&f, &env.mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
 	ipv4(&f, "10.1.0.2", "10.99.0.1", 64, IPPROTO_UDP, 10, false);
 	inject(P_A, &f);
 	run();
@@ -470,14 +363,14 @@ test_unreachable_and_bad(void)
 	rte_pktmbuf_free(m);
 	CU_ASSERT_EQUAL(drops(SP_DROP_NO_ROUTE), nr + 1);
 
-	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+	eth(&f, &env.mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
 	ipv4(&f, "10.1.0.2", "10.2.0.2", 64, IPPROTO_UDP, 10, false);
 	f.b[14 + 10] ^= 0xff; /* header checksum */
 	inject(P_A, &f);
-	eth(&f, &mac_a, &host_mac, 200, SP_ETHERTYPE_IPV4); /* no VLAN 200 */
+	eth(&f, &env.mac_a, &host_mac, 200, SP_ETHERTYPE_IPV4); /* no VLAN 200 */
 	ipv4(&f, "10.1.0.2", "10.2.0.2", 64, IPPROTO_UDP, 10, false);
 	inject(P_A, &f);
-	eth(&f, &mac_a, &host_mac, 0, 0x88b5);
+	eth(&f, &env.mac_a, &host_mac, 0, 0x88b5);
 	f.len = 60;
 	inject(P_A, &f);
 	f.len = 9; /* runt */
@@ -501,8 +394,8 @@ test_vlan(void)
 
 	sp_ip_parse("10.100.0.2", &nip, false);
 	sp_neigh_key_set(&k, 1, &nip);
-	CU_ASSERT_EQUAL_FATAL(sp_neigh_add_static(neigh, &k, &host_mac), 0);
-	eth(&f, &mac_a, &host_mac, 100, SP_ETHERTYPE_IPV4);
+	CU_ASSERT_EQUAL_FATAL(sp_neigh_add_static(env.neigh, &k, &host_mac), 0);
+	eth(&f, &env.mac_a, &host_mac, 100, SP_ETHERTYPE_IPV4);
 	ipv4(&f, "10.100.0.2", "10.100.0.1", 64, IPPROTO_ICMP, 8, false);
 	inject(P_A, &f);
 	run();
@@ -516,7 +409,7 @@ test_vlan(void)
 	rte_pktmbuf_free(m);
 
 	/* Routed from the VLAN to B: the tag is gone on B. */
-	eth(&f, &mac_a, &host_mac, 100, SP_ETHERTYPE_IPV4);
+	eth(&f, &env.mac_a, &host_mac, 100, SP_ETHERTYPE_IPV4);
 	ipv4(&f, "10.100.0.2", "10.2.0.2", 64, IPPROTO_UDP, 8, false);
 	inject(P_A, &f);
 	run();
@@ -538,7 +431,7 @@ test_exception_path(void)
 	uint64_t loop = drops(SP_DROP_LOOP);
 
 	/* UDP to our address goes to the kernel, untouched but for the Ethernet header. */
-	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+	eth(&f, &env.mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
 	ipv4(&f, "10.1.0.2", "10.1.0.1", 64, IPPROTO_UDP, 20, false);
 	inject(P_A, &f);
 	run();
@@ -595,7 +488,7 @@ test_mtu(void)
 	uint32_t total = 0, n = 0;
 
 	/* B's MTU is 1400. DF set: fragmentation needed with the next-hop MTU (RFC 1191). */
-	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+	eth(&f, &env.mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
 	ipv4(&f, "10.1.0.2", "10.2.0.2", 64, IPPROTO_UDP, 1450, true);
 	inject(P_A, &f);
 	run();
@@ -611,7 +504,7 @@ test_mtu(void)
 	rte_pktmbuf_free(m);
 
 	/* DF clear: fragments that each fit and add up to the original payload. */
-	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+	eth(&f, &env.mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
 	ipv4(&f, "10.1.0.2", "10.2.0.2", 64, IPPROTO_UDP, 1450, false);
 	inject(P_A, &f);
 	run();
@@ -657,12 +550,12 @@ test_ipv6(void)
 					      &nd), SP_PKT_OK);
 	CU_ASSERT_EQUAL(nd.type, SP_ND_NEIGHBOR_ADVERT);
 	CU_ASSERT_EQUAL(nd.flags, SP_ND_NA_FLAG_SOLICITED | SP_ND_NA_FLAG_OVERRIDE);
-	CU_ASSERT(rte_is_same_ether_addr(&nd.lladdr, &mac_a));
+	CU_ASSERT(rte_is_same_ether_addr(&nd.lladdr, &env.mac_a));
 	CU_ASSERT_EQUAL(memcmp(ip->dst_addr, src, 16), 0);
 	rte_pktmbuf_free(m);
 
 	/* Echo to fd01::1: the reply waits for NDP; our NS goes out; the host's NA releases it. */
-	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV6);
+	eth(&f, &env.mac_a, &host_mac, 0, SP_ETHERTYPE_IPV6);
 	ipv6(&f, "fd01::2", "fd01::1", 64, SP_ICMP6_ECHO_REQUEST, 16);
 	inject(P_A, &f);
 	run();
@@ -676,7 +569,7 @@ test_ipv6(void)
 	rte_pktmbuf_free(m);
 	n = sp_pkt_na_write(p, src, tgt, src, SP_ND_NA_FLAG_SOLICITED | SP_ND_NA_FLAG_OVERRIDE,
 			    &host_mac);
-	memcpy(eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV6), p, n);
+	memcpy(eth(&f, &env.mac_a, &host_mac, 0, SP_ETHERTYPE_IPV6), p, n);
 	f.len += n;
 	inject(P_A, &f);
 	run();
@@ -688,7 +581,7 @@ test_ipv6(void)
 	rte_pktmbuf_free(m);
 
 	/* Hop limit 1 towards B: time exceeded from fd01::1. */
-	eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV6);
+	eth(&f, &env.mac_a, &host_mac, 0, SP_ETHERTYPE_IPV6);
 	ipv6(&f, "fd01::2", "fd02::2", 1, SP_ICMP6_ECHO_REQUEST, 16);
 	inject(P_A, &f);
 	run();
@@ -711,7 +604,7 @@ test_unresolved(void)
 	/* Nobody answers for 10.2.0.9: 4 packets wait (hold_packets), the 5th is refused, and
 	 * after 3 unanswered requests one second apart the 4 are dropped. */
 	for (i = 0; i < 5; i++) {
-		eth(&f, &mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
+		eth(&f, &env.mac_a, &host_mac, 0, SP_ETHERTYPE_IPV4);
 		ipv4(&f, "10.1.0.2", "10.2.0.9", 64, IPPROTO_UDP, 10, false);
 		inject(P_A, &f);
 	}
@@ -719,7 +612,7 @@ test_unresolved(void)
 	CU_ASSERT_EQUAL(drops(SP_DROP_NEIGH_QUEUE_FULL), full + 1);
 	arps = drain(P_B);
 	for (i = 0; i < 5; i++) {
-		now_ms += 1000;
+		env.now_ms += 1000;
 		run();
 		arps += drain(P_B);
 	}
@@ -730,25 +623,7 @@ test_unresolved(void)
 static void
 test_teardown_no_leak(void)
 {
-	unsigned int i;
-
-	for (i = 0; i < N_PORTS; i++)
-		drain(i);
-	sp_rcu_offline(0);
-	sp_dp_stop();
-	sp_neigh_destroy(neigh);
-	sp_dp_fini();
-	sp_route_fini();
-	sp_rcu_fini();
-	sp_port_close_all();
-	for (i = 0; i < N_PORTS; i++) {
-		drain(i);
-		struct rte_mbuf *m;
-
-		while (rte_ring_dequeue(rx_ring[i], (void **)&m) == 0)
-			rte_pktmbuf_free(m);
-	}
-	CU_ASSERT_EQUAL(sp_port_pool_in_use(), 0);
+	CU_ASSERT_EQUAL(dp_env_teardown(&env), 0);
 }
 
 int
@@ -758,7 +633,7 @@ main(void)
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
-	if (setup() != 0) {
+	if (sp_test_eal_init() != 0 || dp_env_setup(&env) != 0) {
 		fprintf(stderr, "test_dp: setup failed\n");
 		return 1;
 	}
