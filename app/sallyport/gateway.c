@@ -18,6 +18,7 @@
 #include <rte_pdump.h>
 
 #include "gateway.h"
+#include "sp_certd.h"
 #include "sp_console.h"
 #include "sp_ctl.h"
 #include "sp_dp.h"
@@ -39,6 +40,7 @@ static struct {
 	struct sp_conf *conf;
 	struct sp_ctl *ctl;
 	struct sp_neigh *neigh;
+	struct sp_certd *certd;
 	uint16_t data_ports[SP_CONF_MAX_PORTS];
 	unsigned int n_data_ports;
 	bool has_exception;
@@ -202,6 +204,12 @@ sp_gw_reload(char *msg, size_t size)
 	sp_neigh_set_conf(gw.neigh, &next->neigh);
 	sp_dp_set_runtime(next);
 	sp_gw_apply_log(&next->log);
+	if (gw.certd != NULL) {
+		char cmsg[600];
+
+		/* certificate problems keep the old material and are logged, not a failed reload */
+		sp_certd_reload(gw.certd, next, cmsg, sizeof(cmsg));
+	}
 	free(gw.conf);
 	gw.conf = next;
 	snprintf(msg, size, "configuration reloaded from %s", next->path);
@@ -287,6 +295,10 @@ start_control(bool console_on_stdin, char *err, size_t errlen)
 		snprintf(err, errlen, "control timers: out of memory");
 		return -ENOMEM;
 	}
+	/* after the exception port's kernel side: the endpoint listens on its addresses */
+	gw.certd = sp_certd_create(gw.ctl, gw.conf, err, errlen);
+	if (gw.certd == NULL)
+		return -EINVAL;
 	rc = sp_console_init(gw.ctl, gw.conf->console.socket, console_on_stdin, on_quit, NULL);
 	if (rc != 0) {
 		snprintf(err, errlen, "console socket %s: %s", gw.conf->console.socket,
@@ -424,6 +436,8 @@ sp_gw_stop(void)
 	if (gw.console_up)
 		sp_console_fini();
 	gw.console_up = false;
+	sp_certd_destroy(gw.certd);
+	gw.certd = NULL;
 	if (gw.dp_started)
 		sp_dp_stop();
 	gw.dp_started = false;

@@ -12,6 +12,7 @@
 #include <rte_errno.h>
 
 #include "gateway.h"
+#include "sp_certd.h"
 #include "sp_conf.h"
 #include "sp_log.h"
 #include "sp_version.h"
@@ -106,6 +107,12 @@ main(int argc, char **argv)
 	rc = sp_conf_load(path, conf, &cerr);
 	if (rc != 0) {
 		fprintf(stderr, "%s\n", cerr.msg);
+		free(conf);
+		return SP_EXIT_CONFIG;
+	}
+	/* the gateway's own certificate is part of its configuration: refuse it the same way */
+	if (sp_certd_check(conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", path, err);
 		free(conf);
 		return SP_EXIT_CONFIG;
 	}

@@ -101,6 +101,9 @@ int conf_parse_neigh(struct conf_ctx *c, const config_setting_t *root);
 int conf_parse_icmp(struct conf_ctx *c, const config_setting_t *root);
 int conf_parse_log(struct conf_ctx *c, const config_setting_t *root);
 int conf_parse_console(struct conf_ctx *c, const config_setting_t *root);
+/* pki.c: after ports (issuer.listen must be an address of the gateway). */
+int conf_parse_pki(struct conf_ctx *c, const config_setting_t *root);
+int conf_parse_issuer(struct conf_ctx *c, const config_setting_t *root);
 
 /* ports.c */
 int conf_parse_ports(struct conf_ctx *c, const config_setting_t *root);

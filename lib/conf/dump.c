@@ -174,6 +174,61 @@ dump_routes(const struct sp_conf *conf, FILE *f)
 }
 
 static void
+kv_path(FILE *f, const char *indent, const char *key, const char *v)
+{
+	if (v[0] != '\0')
+		kv_str(f, indent, key, v);
+}
+
+static void
+dump_pki(const struct sp_conf *conf, FILE *f)
+{
+	const struct sp_conf_pki *k = &conf->pki;
+	const struct sp_conf_issuer *is = &conf->issuer;
+	unsigned int i;
+
+	if (k->enabled) {
+		fputs("pki = {\n", f);
+		kv_str(f, "  ", "cert", k->cert);
+		kv_str(f, "  ", "key", k->key);
+		kv_str(f, "  ", "bundle", k->bundle);
+		fputs("  crls = [", f);
+		for (i = 0; i < k->n_crls; i++) {
+			fputs(i ? ", " : " ", f);
+			put_str(f, k->crls[i]);
+		}
+		fputs(k->n_crls ? " ];\n" : "];\n", f);
+		kv_path(f, "  ", "identity", k->identity);
+		kv_bool(f, "  ", "watch", k->watch);
+		if (k->renew.enabled) {
+			fputs("  renew = {\n", f);
+			kv_str(f, "    ", "source",
+			       k->renew.source == SP_RENEW_GATEWAY ? "gateway" : "file");
+			kv_path(f, "    ", "ca_cert", k->renew.ca_cert);
+			kv_path(f, "    ", "ca_key", k->renew.ca_key);
+			kv_path(f, "    ", "url", k->renew.url);
+			fprintf(f, "    at = %.17g;\n", k->renew.at);
+			kv_u32(f, "    ", "retry_s", k->renew.retry_s);
+			fputs("  };\n", f);
+		}
+		fputs("};\n", f);
+	}
+	fputs("issuer = {\n", f);
+	kv_bool(f, "  ", "enabled", is->enabled);
+	if (is->enabled) {
+		kv_str(f, "  ", "listen", is->listen_str);
+		kv_str(f, "  ", "ca_cert", is->ca_cert);
+		kv_str(f, "  ", "ca_key", is->ca_key);
+		kv_str(f, "  ", "policy", is->policy);
+		kv_str(f, "  ", "tokens", is->tokens);
+		kv_str(f, "  ", "audit", is->audit);
+	}
+	kv_u32(f, "  ", "max_seconds", is->max_seconds);
+	kv_u32(f, "  ", "max_conns", is->max_conns);
+	fputs("};\n", f);
+}
+
+static void
 dump_rest(const struct sp_conf *conf, FILE *f)
 {
 	const struct sp_conf_exception *x = &conf->exception;
@@ -220,6 +275,7 @@ dump_rest(const struct sp_conf *conf, FILE *f)
 	fputs("console = {\n", f);
 	kv_str(f, "  ", "socket", conf->console.socket);
 	fputs("};\n", f);
+	dump_pki(conf, f);
 }
 
 int

@@ -2,7 +2,8 @@
 /*
  * What a reload may change. Ports, queues, mempools, lcores and the exception port are set up
  * once at start-up; routes, neighbour timers, ICMP limits, logging and the workers' idle
- * behaviour are applied again on reload.
+ * behaviour are applied again on reload. The pki and issuer sections are re-read by lib/certd,
+ * except whether they exist at all and where the endpoint listens.
  */
 
 #include <errno.h>
@@ -193,5 +194,12 @@ sp_conf_reload_check(const struct sp_conf *old, const struct sp_conf *new_conf,
 		return restart(new_conf, err, "neighbors.max_entries");
 	if (strcmp(old->console.socket, new_conf->console.socket) != 0)
 		return restart(new_conf, err, "console.socket");
+	/* lib/certd re-reads the other pki and issuer settings; these set up sockets and state */
+	if (old->pki.enabled != new_conf->pki.enabled)
+		return restart(new_conf, err, "pki");
+	if (old->issuer.enabled != new_conf->issuer.enabled)
+		return restart(new_conf, err, "issuer.enabled");
+	if (old->issuer.enabled && strcmp(old->issuer.listen_str, new_conf->issuer.listen_str) != 0)
+		return restart(new_conf, err, "issuer.listen");
 	return 0;
 }

@@ -158,6 +158,57 @@ struct sp_conf_console {
 	char socket[SP_CONF_PATH_MAX]; /**< UNIX socket, mode 0600 (default /run/sallyport/<name>.sock) */
 };
 
+#define SP_CONF_MAX_CRLS 8         /* pki.crls entries */
+#define SP_CONF_ID_MAX 256         /* pki.identity: a SPIFFE ID */
+#define SP_CONF_URL_MAX 128        /* pki.renew.url */
+
+/** Where the gateway's own certificate is renewed. */
+enum sp_renew_source {
+	SP_RENEW_FILE = 0,  /**< signed here by the online intermediate (renew.ca_cert/ca_key) */
+	SP_RENEW_GATEWAY,   /**< signed by the enclave's issuing gateway (renew.url), over mTLS */
+};
+
+/**
+ * The gateway's own certificate state (lib/certd). Paths are only checked for shape here;
+ * lib/certd reads and verifies the files at start (sp_certd_check()).
+ */
+struct sp_conf_pki {
+	bool enabled;                  /**< the section is present */
+	char cert[SP_CONF_PATH_MAX];   /**< leaf certificate, optionally followed by its chain */
+	char key[SP_CONF_PATH_MAX];    /**< its private key (PEM) */
+	char bundle[SP_CONF_PATH_MAX]; /**< trust bundle: one or more roots */
+	unsigned int n_crls;
+	char crls[SP_CONF_MAX_CRLS][SP_CONF_PATH_MAX];
+	char identity[SP_CONF_ID_MAX]; /**< SPIFFE ID the certificate must carry ("" = any) */
+	bool watch;                    /**< inotify on the files (default true) */
+	struct {
+		bool enabled;              /**< the renew group is present */
+		enum sp_renew_source source;
+		char ca_cert[SP_CONF_PATH_MAX];
+		char ca_key[SP_CONF_PATH_MAX];
+		char url[SP_CONF_URL_MAX]; /**< "https://ADDR:PORT" (IPv6 in brackets) */
+		struct sp_ip url_addr;
+		uint16_t url_port;
+		double at;                 /**< fraction of the lifetime, 0.1..0.95 (default 2/3) */
+		uint32_t retry_s;          /**< after a failure, 1..86400 (default 30) */
+	} renew;
+};
+
+/** The workload issuance endpoint (HTTPS, POST /v1/sign). Needs the pki section. */
+struct sp_conf_issuer {
+	bool enabled;                  /**< default false */
+	char listen_str[64];
+	struct sp_ip listen;           /**< an address of the gateway */
+	uint16_t port;
+	char ca_cert[SP_CONF_PATH_MAX]; /**< the online intermediate (with its chain) */
+	char ca_key[SP_CONF_PATH_MAX];
+	char policy[SP_CONF_PATH_MAX];  /**< lib/pki policy file */
+	char tokens[SP_CONF_PATH_MAX];  /**< lib/pki token file */
+	char audit[SP_CONF_PATH_MAX];   /**< lib/pki audit log */
+	uint32_t max_seconds;          /**< longest lifetime granted, 60..31536000 (86400) */
+	uint32_t max_conns;            /**< concurrent connections, 1..1024 (default 64) */
+};
+
 struct sp_conf {
 	char path[SP_CONF_PATH_MAX];   /**< the file it came from */
 	char name[SP_CONF_NAME_MAX];   /**< gateway name (default "sallyport") */
@@ -173,6 +224,8 @@ struct sp_conf {
 	struct sp_conf_icmp icmp;
 	struct sp_conf_log log;
 	struct sp_conf_console console;
+	struct sp_conf_pki pki;
+	struct sp_conf_issuer issuer;
 };
 
 /**
@@ -193,8 +246,9 @@ int sp_conf_load_string(const char *text, const char *name, struct sp_conf *out,
 /**
  * Settings that cannot change without a restart: name, eal.*, workers.lcores, workers.burst,
  * mempool.*, ports.* (addresses and VLANs included), exception.*, neighbors.max_entries,
- * console.socket. A reload may change workers.idle and idle_max_us, routes, the other
- * neighbors settings, icmp and log.
+ * console.socket, whether the pki section is present, issuer.enabled and issuer.listen. A reload may change workers.idle and idle_max_us, routes, the other
+ * neighbors settings, icmp, log, the other pki.* and issuer.* settings (lib/certd applies
+ * them; the certificate files are re-read).
  * @return 0 when a reload from old to new is possible, else -EINVAL with err naming the first
  * setting that differs ("<new file>: ports.[0].device: changing it needs a restart", line 0).
  */

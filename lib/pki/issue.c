@@ -274,7 +274,7 @@ sp_pki_issue(const struct sp_pki_cert_spec *spec, const EVP_PKEY *subject_key,
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	const EVP_PKEY *signer;
-	time_t nb, na;
+	time_t nb = 0, na = 0; /* set by validity(); gcc without LTO cannot see it */
 	X509 *x = NULL;
 	int rc;
 

@@ -65,6 +65,19 @@ value_of(const char *word, const char *key)
 	return NULL;
 }
 
+/* Copy a rule's pattern into a fixed field, refusing (not cutting) one that does not fit. */
+static int
+copy_field(char *dst, size_t size, const char *src, const char *what, struct sp_pki_err *err)
+{
+	size_t n = strlen(src);
+
+	if (n >= size)
+		return pki_err(err, -EINVAL, "%s pattern longer than %zu characters", what,
+			       size - 1);
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
 int
 sp_pki_policy_add_rule(struct sp_pki_policy *p, const char *rule, struct sp_pki_err *err)
 {
@@ -89,8 +102,11 @@ sp_pki_policy_add_rule(struct sp_pki_policy *p, const char *rule, struct sp_pki_
 		if (rc < 0)
 			return rc;
 		r.kind = SP_PKI_ID_WORKLOAD;
-		snprintf(r.ns, sizeof(r.ns), "%s", ns);
-		snprintf(r.name, sizeof(r.name), "%s", sa);
+		rc = copy_field(r.ns, sizeof(r.ns), ns, "namespace", err);
+		if (rc == 0)
+			rc = copy_field(r.name, sizeof(r.name), sa, "service account", err);
+		if (rc < 0)
+			return rc;
 	} else if (n >= 2 && strcmp(kind, "gateway") == 0) {
 		name = value_of(a, "name");
 		if (n != 2 || name == NULL)
@@ -99,7 +115,9 @@ sp_pki_policy_add_rule(struct sp_pki_policy *p, const char *rule, struct sp_pki_
 		if (rc < 0)
 			return rc;
 		r.kind = SP_PKI_ID_GATEWAY;
-		snprintf(r.name, sizeof(r.name), "%s", name);
+		rc = copy_field(r.name, sizeof(r.name), name, "gateway name", err);
+		if (rc < 0)
+			return rc;
 	} else {
 		return pki_err(err, -EINVAL, "expected 'workload ns=<glob> sa=<glob>' or "
 			       "'gateway name=<glob>'");
