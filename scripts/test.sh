@@ -11,7 +11,7 @@
 #   build        gcc, -Werror, in build/
 #   unit         meson test (CUnit suites) in build/
 #   asan         build with -Db_sanitize=address,undefined in build-asan/ and run the suites there
-#   fuzz         clang build in build-fuzz/ and every libFuzzer harness for FUZZ_SECONDS (60) each
+#   fuzz         clang build in build-fuzz/ and every libFuzzer harness for FUZZ_SECONDS (45) each
 #   integration  pytest tests/integration (real traffic through real gateways in namespaces)
 #   integration-asan  the same tests against the daemon of build-asan/ (memory errors, UB and
 #                leaks under real traffic and shutdown)
@@ -26,7 +26,7 @@ cd "$SP_ROOT" || exit 1
 build_dir=${SP_BUILD_DIR:-build}
 asan_dir=${SP_ASAN_DIR:-build-asan}
 fuzz_dir=${SP_FUZZ_DIR:-build-fuzz}
-fuzz_secs=${FUZZ_SECONDS:-60}
+fuzz_secs=${FUZZ_SECONDS:-45}
 all_stages=(deps checkpatch build unit asan fuzz integration integration-asan)
 stages=("$@")
 [[ ${#stages[@]} -eq 0 ]] && stages=("${all_stages[@]}")
@@ -73,7 +73,8 @@ stage_unit() {
     meson test -C "$build_dir" --print-errorlogs --num-processes 1 --suite unit
 }
 stage_asan() {
-    CC=gcc sp_build "$asan_dir" --werror -Db_sanitize=address,undefined || return 1
+    # No LTO here: it only slows the build, and the sanitizers want the plain one.
+    CC=gcc sp_build "$asan_dir" --werror -Db_sanitize=address,undefined -Db_lto=false || return 1
     ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1} \
         UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
         meson test -C "$asan_dir" --print-errorlogs --num-processes 1 --suite unit \
@@ -83,7 +84,7 @@ stage_fuzz() {
     local targets
     if [[ ! -f $fuzz_dir/build.ninja ]]; then
         rm -rf "$fuzz_dir"
-        CC=clang meson setup "$fuzz_dir" -Db_sanitize=address,undefined \
+        CC=clang meson setup "$fuzz_dir" -Db_sanitize=address,undefined -Db_lto=false \
             -Dc_args=-fsanitize=fuzzer-no-link -Db_lundef=false || return 1
     fi
     # Only the harnesses (and what they link): the gcc stages build everything else.
