@@ -28,6 +28,7 @@
 #include "sp_port.h"
 #include "sp_rcu.h"
 #include "sp_route.h"
+#include "sp_tunnel.h"
 
 SP_LOG_TYPE(gw);
 
@@ -47,7 +48,10 @@ static struct {
 	uint16_t exception_port;
 	bool kif_up;
 	struct sp_kif_conf kif;
-	bool routes_up, dp_up, dp_started, console_up, pools_up, rcu_up, pdump_up;
+	bool routes_up, dp_up, dp_started, console_up, pools_up, rcu_up, pdump_up, tun_up;
+	struct sp_crypto_engine *engine;
+	struct sp_crypto_ctx *cctx[SP_CONF_MAX_WORKERS];
+	struct sp_tun_worker *tw[SP_CONF_MAX_WORKERS];
 	int sigfd;
 	int status;
 } gw = { .sigfd = -1 };
@@ -269,6 +273,64 @@ on_quit(void *arg)
 	sp_ctl_stop(gw.ctl);
 }
 
+/* The crypto engine (KATs run at open: a failing engine stops the start), the peers and their
+ * SAs, and each worker's crypto context. Nothing here falls back to plaintext. */
+static int
+start_tunnels(const struct sp_conf *conf, char *err, size_t errlen)
+{
+	const unsigned int n_workers = conf->workers.n_lcores;
+	struct sp_tun_params tp = { .conf = conf, .n_workers = n_workers };
+	char why[256];
+	unsigned int i;
+	int rc;
+
+	gw.engine = sp_crypto_engine_open(conf->crypto.engine, conf->crypto.args, n_workers + 1,
+					  why, sizeof(why));
+	if (gw.engine == NULL) {
+		snprintf(err, errlen, "crypto.engine \"%s\": %s", conf->crypto.engine, why);
+		return -EINVAL;
+	}
+	tp.engine = gw.engine;
+	rc = sp_tun_init(&tp, err, errlen);
+	if (rc != 0)
+		return rc;
+	gw.tun_up = true;
+	for (i = 0; i < n_workers; i++) {
+		gw.cctx[i] = sp_crypto_ctx_create(gw.engine, i);
+		gw.tw[i] = gw.cctx[i] != NULL ? sp_tun_worker_create(i, gw.cctx[i]) : NULL;
+		if (gw.tw[i] == NULL) {
+			snprintf(err, errlen, "tunnels: worker %u crypto context: out of memory", i);
+			return -ENOMEM;
+		}
+	}
+	SP_LOG(gw, INFO, "crypto engine %s passed its known-answer tests",
+	       sp_crypto_engine_name(gw.engine));
+	return 0;
+}
+
+static void
+stop_tunnels(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < SP_CONF_MAX_WORKERS; i++) {
+		sp_tun_worker_destroy(gw.tw[i]);
+		gw.tw[i] = NULL;
+		if (gw.cctx[i] != NULL)
+			sp_crypto_ctx_destroy(gw.engine, gw.cctx[i]);
+		gw.cctx[i] = NULL;
+	}
+	if (gw.tun_up)
+		sp_tun_fini();
+	gw.tun_up = false;
+	/* SAs waiting for a grace period hold sessions of the engine: free them first. */
+	if (gw.rcu_up)
+		sp_rcu_reclaim();
+	if (gw.engine != NULL)
+		sp_crypto_engine_close(gw.engine);
+	gw.engine = NULL;
+}
+
 static int
 start_control(bool console_on_stdin, char *err, size_t errlen)
 {
@@ -368,7 +430,7 @@ sp_gw_start(struct sp_conf *conf, bool console_on_stdin, char *err, size_t errle
 	rc = build_ifaces(conf, &exc_mac, err, errlen);
 	if (rc != 0)
 		return rc;
-	rc = sp_route_init(SP_CONF_MAX_ROUTES * 2);
+	rc = sp_route_init(SP_CONF_MAX_ROUTES * 2 + SP_CONF_MAX_PEERS * SP_CONF_MAX_PEER_PREFIXES);
 	if (rc != 0) {
 		snprintf(err, errlen, "routing tables: %s", strerror(-rc));
 		return rc;
@@ -377,6 +439,11 @@ sp_gw_start(struct sp_conf *conf, bool console_on_stdin, char *err, size_t errle
 	rc = conf_routes(conf, err, errlen);
 	if (rc != 0)
 		return rc;
+	if (conf->tunnels.enabled) {
+		rc = start_tunnels(conf, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
 
 	gw.neigh = sp_neigh_create("sp_neigh", &conf->neigh, &sp_dp_neigh_ops, NULL);
 	if (gw.neigh == NULL) {
@@ -393,6 +460,7 @@ sp_gw_start(struct sp_conf *conf, bool console_on_stdin, char *err, size_t errle
 	dpp.has_exception = gw.has_exception;
 	dpp.exception_port = gw.exception_port;
 	dpp.neigh = gw.neigh;
+	dpp.tun = gw.tun_up ? gw.tw : NULL;
 	rc = sp_dp_init(&dpp);
 	if (rc != 0) {
 		snprintf(err, errlen, "data path: %s", strerror(-rc));
@@ -450,6 +518,7 @@ sp_gw_stop(void)
 	if (gw.dp_up)
 		sp_dp_fini();
 	gw.dp_up = false;
+	stop_tunnels();
 	if (gw.kif_up)
 		sp_kif_teardown(&gw.kif);
 	gw.kif_up = false;

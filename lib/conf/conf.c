@@ -55,7 +55,7 @@ static int
 parse_all(struct conf_ctx *c, const config_setting_t *root)
 {
 	static const char *const known[] = { "name", "eal", "workers", "mempool", "ports",
-		"exception", "routes", "neighbors", "icmp", "log", "console", "pki", "issuer", NULL };
+		"exception", "routes", "neighbors", "icmp", "log", "console", "pki", "issuer", "crypto", "tunnels", NULL };
 
 	if (conf_known(c, root, known) < 0 ||
 	    parse_name(c, root) < 0 ||
@@ -71,7 +71,9 @@ parse_all(struct conf_ctx *c, const config_setting_t *root)
 	    conf_parse_log(c, root) < 0 ||
 	    conf_parse_console(c, root) < 0 ||
 	    conf_parse_pki(c, root) < 0 ||
-	    conf_parse_issuer(c, root) < 0)
+	    conf_parse_issuer(c, root) < 0 ||
+	    conf_parse_crypto(c, root) < 0 ||
+	    conf_parse_tunnels(c, root) < 0)
 		return -EINVAL;
 	return 0;
 }

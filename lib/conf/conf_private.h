@@ -105,6 +105,10 @@ int conf_parse_console(struct conf_ctx *c, const config_setting_t *root);
 int conf_parse_pki(struct conf_ctx *c, const config_setting_t *root);
 int conf_parse_issuer(struct conf_ctx *c, const config_setting_t *root);
 
+/* tunnels.c: after ports, routes and pki (peers are checked against all three). */
+int conf_parse_crypto(struct conf_ctx *c, const config_setting_t *root);
+int conf_parse_tunnels(struct conf_ctx *c, const config_setting_t *root);
+
 /* ports.c */
 int conf_parse_ports(struct conf_ctx *c, const config_setting_t *root);
 /* Interface by "port" or "port.vlan" name; NULL when none. */

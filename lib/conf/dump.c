@@ -41,6 +41,32 @@ kv_u32(FILE *f, const char *indent, const char *key, uint32_t v)
 }
 
 static void
+kv_u64(FILE *f, const char *indent, const char *key, uint64_t v)
+{
+	fprintf(f, "%s%s = %lluL;\n", indent, key, (unsigned long long)v);
+}
+
+static void
+kv_ip(FILE *f, const char *indent, const char *key, const struct sp_ip *ip, bool plen)
+{
+	char b[SP_IP_STRLEN];
+
+	sp_ip_format(ip, b, sizeof(b), plen);
+	kv_str(f, indent, key, b);
+}
+
+static void
+kv_hex(FILE *f, const char *indent, const char *key, const uint8_t *v, unsigned int n)
+{
+	unsigned int i;
+
+	fprintf(f, "%s%s = \"", indent, key);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%02x", v[i]);
+	fputs("\";\n", f);
+}
+
+static void
 kv_bool(FILE *f, const char *indent, const char *key, bool v)
 {
 	fprintf(f, "%s%s = %s;\n", indent, key, v ? "true" : "false");
@@ -228,6 +254,86 @@ dump_pki(const struct sp_conf *conf, FILE *f)
 	fputs("};\n", f);
 }
 
+/* Manual keys are secrets: "show config" prints them, as the file holds them; the console
+ * is for administrators, and read-only users cannot run it (docs/console.md). */
+static void
+dump_peer(const struct sp_conf_peer *p, FILE *f)
+{
+	unsigned int i;
+
+	kv_str(f, "      ", "name", p->name);
+	if (p->identity[0] != '\0')
+		kv_str(f, "      ", "identity", p->identity);
+	kv_ip(f, "      ", "address", &p->address, false);
+	if (p->has_local)
+		kv_ip(f, "      ", "local", &p->local, false);
+	fputs("      prefixes = [", f);
+	for (i = 0; i < p->n_prefixes; i++) {
+		char b[SP_IP_STRLEN];
+
+		sp_ip_format(&p->prefixes[i], b, sizeof(b), true);
+		fprintf(f, "%s\"%s\"", i ? ", " : " ", b);
+	}
+	fputs(" ];\n", f);
+	kv_bool(f, "      ", "udp_encap", p->udp_encap);
+	kv_bool(f, "      ", "esn", p->esn);
+	kv_u32(f, "      ", "path_mtu", p->path_mtu);
+	if (p->n_manual == 0)
+		return;
+	fputs("      manual = (\n", f);
+	for (i = 0; i < p->n_manual; i++) {
+		const struct sp_conf_manual_sa *m = &p->manual[i];
+
+		fputs("        {\n", f);
+		kv_u32(f, "          ", "spi_in", m->spi_in);
+		kv_u32(f, "          ", "spi_out", m->spi_out);
+		kv_hex(f, "          ", "key_in", m->key_in, m->keymat_len);
+		kv_hex(f, "          ", "key_out", m->key_out, m->keymat_len);
+		fprintf(f, "        }%s\n", i + 1 < p->n_manual ? "," : "");
+	}
+	fputs("      );\n", f);
+}
+
+static void
+dump_tunnels(const struct sp_conf *conf, FILE *f)
+{
+	const struct sp_conf_tunnels *t = &conf->tunnels;
+	const struct sp_conf_lifetime *l = &t->lifetime;
+	unsigned int i;
+
+	fputs("crypto = {\n", f);
+	kv_str(f, "  ", "engine", conf->crypto.engine);
+	kv_str(f, "  ", "args", conf->crypto.args);
+	fputs("};\n", f);
+	if (!t->enabled)
+		return;
+	fputs("tunnels = {\n", f);
+	kv_u32(f, "  ", "port", t->port);
+	kv_str(f, "  ", "cipher", t->key_bits == 128 ? "aes-gcm-128" : "aes-gcm-256");
+	kv_bool(f, "  ", "esn", t->esn);
+	kv_bool(f, "  ", "udp_encap", t->udp_encap);
+	kv_u32(f, "  ", "replay_window", t->replay_window);
+	fputs("  lifetime = {\n", f);
+	kv_u64(f, "    ", "soft_seconds", l->soft_seconds);
+	kv_u64(f, "    ", "hard_seconds", l->hard_seconds);
+	kv_u64(f, "    ", "soft_bytes", l->soft_bytes);
+	kv_u64(f, "    ", "hard_bytes", l->hard_bytes);
+	kv_u64(f, "    ", "soft_packets", l->soft_packets);
+	kv_u64(f, "    ", "hard_packets", l->hard_packets);
+	fputs("  };\n", f);
+	kv_u32(f, "  ", "dpd_interval_ms", t->dpd_interval_ms);
+	kv_u32(f, "  ", "dpd_timeout_ms", t->dpd_timeout_ms);
+	kv_u32(f, "  ", "drain_ms", t->drain_ms);
+	kv_u32(f, "  ", "retry_ms", t->retry_ms);
+	fputs("  peers = (\n", f);
+	for (i = 0; i < t->n_peers; i++) {
+		fputs("    {\n", f);
+		dump_peer(&t->peers[i], f);
+		fprintf(f, "    }%s\n", i + 1 < t->n_peers ? "," : "");
+	}
+	fputs("  );\n};\n", f);
+}
+
 static void
 dump_rest(const struct sp_conf *conf, FILE *f)
 {
@@ -276,6 +382,7 @@ dump_rest(const struct sp_conf *conf, FILE *f)
 	kv_str(f, "  ", "socket", conf->console.socket);
 	fputs("};\n", f);
 	dump_pki(conf, f);
+	dump_tunnels(conf, f);
 }
 
 int

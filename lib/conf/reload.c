@@ -161,6 +161,24 @@ check_exception(const struct sp_conf *o, const struct sp_conf *nc, struct sp_con
 	return 0;
 }
 
+/* Equal apart from the line numbers (the file may have moved things around). */
+static bool
+tunnels_equal(const struct sp_conf_tunnels *a, const struct sp_conf_tunnels *b)
+{
+	static struct sp_conf_tunnels x, y;  /* too big for the stack; control core only */
+	unsigned int i, j;
+
+	x = *a;
+	y = *b;
+	x.line = y.line = 0;
+	for (i = 0; i < SP_CONF_MAX_PEERS; i++) {
+		x.peers[i].line = y.peers[i].line = 0;
+		for (j = 0; j < SP_CONF_MAX_MANUAL_SA; j++)
+			x.peers[i].manual[j].line = y.peers[i].manual[j].line = 0;
+	}
+	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
 int
 sp_conf_reload_check(const struct sp_conf *old, const struct sp_conf *new_conf,
 		     struct sp_conf_err *err)
@@ -201,5 +219,10 @@ sp_conf_reload_check(const struct sp_conf *old, const struct sp_conf *new_conf,
 		return restart(new_conf, err, "issuer.enabled");
 	if (old->issuer.enabled && strcmp(old->issuer.listen_str, new_conf->issuer.listen_str) != 0)
 		return restart(new_conf, err, "issuer.listen");
+	/* SAs, routes into tunnels and key exchange sessions are built from these at start */
+	if (memcmp(&old->crypto, &new_conf->crypto, sizeof(old->crypto)) != 0)
+		return restart(new_conf, err, "crypto");
+	if (!tunnels_equal(&old->tunnels, &new_conf->tunnels))
+		return restart(new_conf, err, "tunnels");
 	return 0;
 }

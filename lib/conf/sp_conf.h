@@ -209,6 +209,70 @@ struct sp_conf_issuer {
 	uint32_t max_conns;            /**< concurrent connections, 1..1024 (default 64) */
 };
 
+
+/** The crypto engine (lib/crypto) every SA of this gateway runs on. */
+struct sp_conf_crypto {
+	char engine[32];               /**< "ipsec_mb" (default), "cryptodev", "openssl" */
+	char args[SP_CONF_DEV_MAX];    /**< engine arguments: cryptodev device name, ... */
+};
+
+#define SP_CONF_MAX_PEERS 32
+#define SP_CONF_MAX_PEER_PREFIXES 32
+#define SP_CONF_MAX_MANUAL_SA 16
+#define SP_CONF_KEYMAT_MAX 36      /* AES-256 key + 4-byte salt */
+
+/** A manually keyed SA pair (RFC 4303 without a key exchange): interop with other ESP peers. */
+struct sp_conf_manual_sa {
+	uint32_t spi_in;               /**< SPI the peer sends to us */
+	uint32_t spi_out;              /**< SPI we send to the peer */
+	uint8_t key_in[SP_CONF_KEYMAT_MAX];  /**< key followed by the 4-byte salt (RFC 4106) */
+	uint8_t key_out[SP_CONF_KEYMAT_MAX];
+	uint8_t keymat_len;            /**< 20 (AES-GCM-128) or 36 (AES-GCM-256), both keys */
+	int line;
+};
+
+/** Another gateway: the prefixes behind it are reached through an ESP tunnel to it. */
+struct sp_conf_peer {
+	char name[SP_CONF_NAME_MAX];
+	char identity[SP_CONF_ID_MAX]; /**< the SPIFFE ID its certificate must carry (keyx) */
+	struct sp_ip address;          /**< its tunnel endpoint (outer destination) */
+	bool has_local;
+	struct sp_ip local;            /**< our tunnel endpoint; default: the egress interface's address */
+	unsigned int n_prefixes;
+	struct sp_ip prefixes[SP_CONF_MAX_PEER_PREFIXES]; /**< networks behind it, host bits zero */
+	bool udp_encap;                /**< RFC 3948 (default tunnels.udp_encap) */
+	bool esn;                      /**< extended sequence numbers (default tunnels.esn) */
+	uint16_t path_mtu;             /**< 0: the egress interface's MTU */
+	unsigned int n_manual;         /**< > 0: manual keys, no key exchange with this peer */
+	struct sp_conf_manual_sa manual[SP_CONF_MAX_MANUAL_SA];
+	int line;
+};
+
+/** Lifetimes of key-exchanged SAs; 0 = no limit. Manual SAs have none. */
+struct sp_conf_lifetime {
+	uint64_t soft_seconds, hard_seconds;
+	uint64_t soft_bytes, hard_bytes;
+	uint64_t soft_packets, hard_packets;
+};
+
+/** ESP tunnels to other gateways and the key exchange (lib/tunnel, lib/keyx). */
+struct sp_conf_tunnels {
+	bool enabled;                  /**< the section is present */
+	uint16_t port;                 /**< key exchange TCP port (default 4501) */
+	uint16_t key_bits;             /**< 128 or 256 (default 256): cipher = "aes-gcm-256" */
+	bool esn;                      /**< default true */
+	bool udp_encap;                /**< default false */
+	uint32_t replay_window;        /**< 64..32768, power of two (default 1024) */
+	struct sp_conf_lifetime lifetime;
+	uint32_t dpd_interval_ms;      /**< key exchange keepalive (default 1000) */
+	uint32_t dpd_timeout_ms;       /**< peer declared dead after this silence (default 5000) */
+	uint32_t drain_ms;             /**< old SAs kept after a rekey (default 2000) */
+	uint32_t retry_ms;             /**< reconnect back-off, first step (default 500) */
+	unsigned int n_peers;
+	struct sp_conf_peer peers[SP_CONF_MAX_PEERS];
+	int line;
+};
+
 struct sp_conf {
 	char path[SP_CONF_PATH_MAX];   /**< the file it came from */
 	char name[SP_CONF_NAME_MAX];   /**< gateway name (default "sallyport") */
@@ -226,6 +290,8 @@ struct sp_conf {
 	struct sp_conf_console console;
 	struct sp_conf_pki pki;
 	struct sp_conf_issuer issuer;
+	struct sp_conf_crypto crypto;
+	struct sp_conf_tunnels tunnels;
 };
 
 /**

@@ -16,6 +16,7 @@
 #include "sp_port.h"
 #include "sp_route.h"
 #include "sp_stats.h"
+#include "sp_tunnel.h"
 
 SP_LOG_TYPE_DECLARE(dp);
 
@@ -33,13 +34,24 @@ enum dp_punt {
 	DP_PUNT_TX,      /**< from the control core: a complete frame for meta->tx_iface */
 };
 
+/** Packets one worker passes to another because that one owns the SA (RFC 9611 style). */
+enum dp_handoff {
+	DP_HANDOFF_NONE = 0,
+	DP_HANDOFF_DECAP,  /**< ESP for an inbound SA the receiver owns */
+	DP_HANDOFF_ENCAP,  /**< inner packet for the outbound SA the receiver owns */
+};
+
 /** Every mbuf's private area. */
 struct sp_meta {
 	uint16_t rx_iface;
 	uint16_t tx_iface;
 	uint8_t punt;             /**< enum dp_punt */
-	uint8_t pad[1];
+	uint8_t handoff;          /**< enum dp_handoff: why another worker passed it here */
 	struct rte_ether_addr src_mac; /**< Ethernet source as received */
+	uint16_t tun_peer;        /**< decapsulated: peer index + 1 (0: not from a tunnel) */
+	uint16_t ho_peer;         /**< DP_HANDOFF_ENCAP: the peer to encrypt for */
+	uint8_t tun_outer;        /**< an ESP packet we built: must not enter a tunnel again */
+	uint8_t pad[3];
 	struct sp_ip nh;          /**< DP_PUNT_RESOLVE: the neighbour */
 };
 _Static_assert(sizeof(struct sp_meta) <= SP_MBUF_PRIV_SIZE, "mbuf private area too small");
@@ -72,6 +84,8 @@ struct sp_worker {
 	struct rte_ring *from_ctl;    /**< control -> worker (SP/SC) */
 	struct rte_rcu_qsbr *qsbr;
 	struct sp_neigh *neigh;
+	struct sp_tun_worker *tun;    /**< NULL when the gateway has no tunnels */
+	struct rte_ring *handoff;     /**< other workers -> this one (MP/SC), with tun */
 	/* runtime settings, stored by the control core */
 	volatile uint8_t idle_mode;
 	volatile uint32_t idle_max_us;
@@ -104,6 +118,18 @@ void dp_ip6_input(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n);
 void dp_ip4_route_out(struct sp_worker *w, struct rte_mbuf *m);
 void dp_ip6_route_out(struct sp_worker *w, struct rte_mbuf *m);
 void dp_nd_input(struct sp_worker *w, const struct sp_iface *ifc, struct rte_mbuf *m);
+
+/* tunnel.c */
+/** ESP (or UDP 4500) addressed to us: decrypt, then the inner packets re-enter IP input. */
+void dp_tun_decap(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n);
+/** Inner packets routed into tunnels (peers[i] for pkts[i]): encrypt and route the outer. */
+void dp_tun_encap(struct sp_worker *w, struct rte_mbuf **pkts, const uint16_t *peers,
+		  uint16_t n);
+/** Packets other workers passed to this one. @return how many. */
+uint16_t dp_tun_drain_handoff(struct sp_worker *w);
+/** Is this (valid, local) IPv4/IPv6 packet ESP or UDP-encapsulated ESP? */
+bool dp_tun_is_esp4(const struct rte_mbuf *m);
+bool dp_tun_is_esp6(const struct rte_mbuf *m);
 
 /* icmp.c */
 /** Send an ICMP error about m (which the caller still drops). */

@@ -131,6 +131,9 @@ dp_rx_burst(struct sp_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t
 
 		meta->punt = DP_PUNT_NONE;
 		meta->rx_iface = SP_IFACE_NONE;
+		meta->handoff = DP_HANDOFF_NONE;
+		meta->tun_peer = 0;
+		meta->tun_outer = 0;
 
 		r = sp_pkt_l2_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
 				    &l2);

@@ -83,6 +83,11 @@ fragment4(struct sp_worker *w, struct rte_mbuf *m, const struct sp_iface *ifc,
 	}
 	rte_pktmbuf_free(m);
 	for (i = 0; i < n; i++) {
+		struct rte_ipv4_hdr *fh = rte_pktmbuf_mtod(frags[i], struct rte_ipv4_hdr *);
+
+		/* the library leaves the checksum to TX offload; not every port has it */
+		fh->hdr_checksum = 0;
+		fh->hdr_checksum = rte_ipv4_cksum(fh);
 		*dp_meta(frags[i]) = meta;
 		w->st->ctr[SP_CTR_FRAGMENTS]++;
 		dp_neigh_output(w, frags[i], ifc, nh, SP_ETHERTYPE_IPV4);
@@ -144,21 +149,46 @@ dp_ip4_route_out(struct sp_worker *w, struct rte_mbuf *m)
 	case SP_NH_BLACKHOLE:
 		dp_drop(w, m, SP_DROP_BLACKHOLE);
 		break;
+	case SP_NH_TUNNEL:
+		/* an outer packet must never be routed into a tunnel (it would nest forever) */
+		if (dp_meta(m)->tun_outer)
+			dp_drop(w, m, SP_DROP_TUN_LOOP);
+		else
+			dp_tun_encap(w, &m, &nhp->peer, 1);
+		break;
 	default:
 		dp_drop(w, m, SP_DROP_NO_ROUTE);
 		break;
 	}
 }
 
+/*
+ * With tunnels, a source behind a peer is only believed when the packet came out of that
+ * peer's tunnel: plaintext from such a source is spoofed, and a decrypted packet from a source
+ * behind another peer (or behind no peer) is refused too. @return the drop reason, or 0.
+ */
+static inline enum sp_drop
+tun_src_check(const struct sp_meta *meta, const struct sp_nexthop *snh, bool from_kernel)
+{
+	if (meta->tun_peer != 0) {
+		if (snh->type != SP_NH_TUNNEL || snh->peer + 1 != meta->tun_peer)
+			return SP_DROP_TUN_RPF;
+	} else if (snh->type == SP_NH_TUNNEL && !from_kernel) {
+		return SP_DROP_TUN_PLAINTEXT;
+	}
+	return 0;
+}
+
 void
 dp_ip4_input(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rte_mbuf *ok[DP_MAX_BURST];
-	uint32_t dst[DP_MAX_BURST];
-	uint64_t nh[DP_MAX_BURST];
+	struct rte_mbuf *ok[DP_MAX_BURST], *esp[DP_MAX_BURST], *tun[DP_MAX_BURST];
+	uint32_t dst[DP_MAX_BURST], src[DP_MAX_BURST];
+	uint64_t nh[DP_MAX_BURST], snh[DP_MAX_BURST];
+	uint16_t tun_peer[DP_MAX_BURST];
 	const struct sp_iface *exc = dp_exception_iface();
 	const struct sp_rtab *rt;
-	uint16_t k = 0, i;
+	uint16_t k = 0, i, ne = 0, nt = 0;
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -178,6 +208,7 @@ dp_ip4_input(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		ok[k] = m;
+		src[k] = rte_be_to_cpu_32(ip->src_addr);
 		dst[k++] = rte_be_to_cpu_32(ip->dst_addr);
 	}
 	if (k == 0)
@@ -185,24 +216,42 @@ dp_ip4_input(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 
 	rt = sp_route_table();
 	sp_rtab_lookup4(rt, dst, nh, k);
+	if (w->tun != NULL)
+		sp_rtab_lookup4(rt, src, snh, k);
 	for (i = 0; i < k; i++) {
 		struct rte_mbuf *m = ok[i];
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 		const struct sp_nexthop *nhp = sp_rtab_nh(rt, nh[i]);
 		bool from_kernel = exc != NULL && dp_meta(m)->rx_iface == exc->id;
 
+		if (w->tun != NULL) {
+			enum sp_drop r = tun_src_check(dp_meta(m), sp_rtab_nh(rt, snh[i]),
+						       from_kernel);
+
+			if (r != 0) {
+				dp_drop(w, m, r);
+				continue;
+			}
+		}
 		switch (nhp->type) {
 		case SP_NH_LOCAL:
-			if (from_kernel)
+			if (from_kernel) {
 				dp_drop(w, m, SP_DROP_LOOP);
-			else
+			} else if (w->tun != NULL && dp_tun_is_esp4(m)) {
+				if (dp_meta(m)->tun_peer != 0)
+					dp_drop(w, m, SP_DROP_TUN_LOOP);
+				else
+					esp[ne++] = m;
+			} else {
 				local4(w, m);
+			}
 			continue;
 		case SP_NH_BLACKHOLE:
 			dp_drop(w, m, SP_DROP_BLACKHOLE);
 			continue;
 		case SP_NH_CONNECTED:
 		case SP_NH_GATEWAY:
+		case SP_NH_TUNNEL:
 			break;
 		default:
 			dp_icmp4_error(w, m, SP_ICMP_UNREACH, SP_ICMP_UNREACH_NET, 0);
@@ -221,6 +270,15 @@ dp_ip4_input(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 			sp_pkt_ip4_ttl_dec(ip);
 			w->st->ctr[SP_CTR_FORWARDED]++;
 		}
+		if (nhp->type == SP_NH_TUNNEL) {
+			tun_peer[nt] = nhp->peer;
+			tun[nt++] = m;
+			continue;
+		}
 		output4(w, m, nhp);
 	}
+	if (ne > 0)
+		dp_tun_decap(w, esp, ne);
+	if (nt > 0)
+		dp_tun_encap(w, tun, tun_peer, nt);
 }

@@ -165,10 +165,29 @@ dp_ip6_route_out(struct sp_worker *w, struct rte_mbuf *m)
 	case SP_NH_BLACKHOLE:
 		dp_drop(w, m, SP_DROP_BLACKHOLE);
 		break;
+	case SP_NH_TUNNEL:
+		if (dp_meta(m)->tun_outer)
+			dp_drop(w, m, SP_DROP_TUN_LOOP);
+		else
+			dp_tun_encap(w, &m, &nhp->peer, 1);
+		break;
 	default:
 		dp_drop(w, m, SP_DROP_NO_ROUTE);
 		break;
 	}
+}
+
+/* As tun_src_check() in ip4.c. */
+static inline enum sp_drop
+tun_src_check6(const struct sp_meta *meta, const struct sp_nexthop *snh, bool from_kernel)
+{
+	if (meta->tun_peer != 0) {
+		if (snh->type != SP_NH_TUNNEL || snh->peer + 1 != meta->tun_peer)
+			return SP_DROP_TUN_RPF;
+	} else if (snh->type == SP_NH_TUNNEL && !from_kernel) {
+		return SP_DROP_TUN_PLAINTEXT;
+	}
+	return 0;
 }
 
 static bool
@@ -185,12 +204,13 @@ is_nd(const struct rte_ipv6_hdr *ip, uint32_t len)
 void
 dp_ip6_input(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct rte_mbuf *ok[DP_MAX_BURST];
-	uint8_t dst[DP_MAX_BURST][16];
-	uint64_t nh[DP_MAX_BURST];
+	struct rte_mbuf *ok[DP_MAX_BURST], *esp[DP_MAX_BURST], *tun[DP_MAX_BURST];
+	uint8_t dst[DP_MAX_BURST][16], src[DP_MAX_BURST][16];
+	uint64_t nh[DP_MAX_BURST], snh[DP_MAX_BURST];
+	uint16_t tun_peer[DP_MAX_BURST];
 	const struct sp_iface *exc = dp_exception_iface();
 	const struct sp_rtab *rt;
-	uint16_t k = 0, i;
+	uint16_t k = 0, i, ne = 0, nt = 0;
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -221,6 +241,7 @@ dp_ip6_input(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		ok[k] = m;
+		memcpy(src[k], ip->src_addr, 16);
 		memcpy(dst[k++], ip->dst_addr, 16);
 	}
 	if (k == 0)
@@ -228,24 +249,42 @@ dp_ip6_input(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 
 	rt = sp_route_table();
 	sp_rtab_lookup6(rt, (const uint8_t(*)[16])dst, nh, k);
+	if (w->tun != NULL)
+		sp_rtab_lookup6(rt, (const uint8_t(*)[16])src, snh, k);
 	for (i = 0; i < k; i++) {
 		struct rte_mbuf *m = ok[i];
 		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
 		const struct sp_nexthop *nhp = sp_rtab_nh(rt, nh[i]);
 		bool from_kernel = exc != NULL && dp_meta(m)->rx_iface == exc->id;
 
+		if (w->tun != NULL) {
+			enum sp_drop r = tun_src_check6(dp_meta(m), sp_rtab_nh(rt, snh[i]),
+							from_kernel);
+
+			if (r != 0) {
+				dp_drop(w, m, r);
+				continue;
+			}
+		}
 		switch (nhp->type) {
 		case SP_NH_LOCAL:
-			if (from_kernel)
+			if (from_kernel) {
 				dp_drop(w, m, SP_DROP_LOOP);
-			else
+			} else if (w->tun != NULL && dp_tun_is_esp6(m)) {
+				if (dp_meta(m)->tun_peer != 0)
+					dp_drop(w, m, SP_DROP_TUN_LOOP);
+				else
+					esp[ne++] = m;
+			} else {
 				local6(w, m);
+			}
 			continue;
 		case SP_NH_BLACKHOLE:
 			dp_drop(w, m, SP_DROP_BLACKHOLE);
 			continue;
 		case SP_NH_CONNECTED:
 		case SP_NH_GATEWAY:
+		case SP_NH_TUNNEL:
 			break;
 		default:
 			dp_icmp6_error(w, m, SP_ICMP6_UNREACH, SP_ICMP6_UNREACH_NOROUTE, 0);
@@ -263,6 +302,15 @@ dp_ip6_input(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 			ip->hop_limits--;
 			w->st->ctr[SP_CTR_FORWARDED]++;
 		}
+		if (nhp->type == SP_NH_TUNNEL) {
+			tun_peer[nt] = nhp->peer;
+			tun[nt++] = m;
+			continue;
+		}
 		output6(w, m, nhp);
 	}
+	if (ne > 0)
+		dp_tun_decap(w, esp, ne);
+	if (nt > 0)
+		dp_tun_encap(w, tun, tun_peer, nt);
 }

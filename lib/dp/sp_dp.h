@@ -24,6 +24,7 @@
 
 #include "sp_conf.h"
 #include "sp_neigh.h"
+#include "sp_tunnel.h"
 
 /** Start-up parameters of the data path. */
 struct sp_dp_params {
@@ -35,6 +36,8 @@ struct sp_dp_params {
 	bool has_exception;
 	uint16_t exception_port;     /**< one RX queue (polled by worker 0), n_workers TX queues */
 	struct sp_neigh *neigh;
+	/** Per worker tunnel state (lib/tunnel), or NULL when there are no tunnels. */
+	struct sp_tun_worker *const *tun;
 };
 
 /** Create rings and per-worker state. @return 0, -EINVAL, -ENOMEM. */

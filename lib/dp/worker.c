@@ -70,6 +70,7 @@ sp_dp_init(const struct sp_dp_params *p)
 		w->st = sp_stats_lcore(w->lcore);
 		w->qsbr = sp_rcu_qsbr();
 		w->neigh = p->neigh;
+		w->tun = p->tun != NULL ? p->tun[i] : NULL;
 		w->icmp_last_tsc = rte_get_tsc_cycles();
 		/* Queue i of every data port; the exception port's single queue on worker 0. */
 		for (j = 0; j < p->n_data_ports && w->n_rxq < DP_MAX_RXQ; j++) {
@@ -86,7 +87,13 @@ sp_dp_init(const struct sp_dp_params *p)
 		snprintf(name, sizeof(name), "sp_from_ctl_%u", i);
 		w->from_ctl = rte_ring_create(name, DP_RING_SIZE, rte_socket_id(),
 					      RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (w->to_ctl == NULL || w->from_ctl == NULL) {
+		if (w->tun != NULL) {
+			snprintf(name, sizeof(name), "sp_handoff_%u", i);
+			w->handoff = rte_ring_create(name, DP_RING_SIZE, rte_socket_id(),
+						     RING_F_SC_DEQ);
+		}
+		if (w->to_ctl == NULL || w->from_ctl == NULL ||
+		    (w->tun != NULL && w->handoff == NULL)) {
 			sp_dp_fini();
 			return -ENOMEM;
 		}
@@ -167,6 +174,10 @@ dp_poll_once(struct sp_worker *w)
 			got += n;
 		}
 	}
+	if (w->tun != NULL) {
+		sp_tun_worker_poll(w->tun);
+		got += dp_tun_drain_handoff(w);
+	}
 	got += drain_control(w);
 	dp_tx_flush(w);
 	w->st->ctr[SP_CTR_POLLS]++;
@@ -243,6 +254,7 @@ sp_dp_stop(void)
 	for (i = 0; i < n_workers; i++) {
 		free_ring(workers[i].to_ctl);
 		free_ring(workers[i].from_ctl);
+		free_ring(workers[i].handoff);
 	}
 }
 
@@ -256,8 +268,10 @@ sp_dp_fini(void)
 	for (i = 0; i < n_workers; i++) {
 		free_ring(workers[i].to_ctl);
 		free_ring(workers[i].from_ctl);
+		free_ring(workers[i].handoff);
 		rte_ring_free(workers[i].to_ctl);
 		rte_ring_free(workers[i].from_ctl);
+		rte_ring_free(workers[i].handoff);
 	}
 	rte_free(workers);
 	workers = NULL;

@@ -96,6 +96,7 @@ struct sp_esp_sa_conf {
 	uint16_t path_mtu;            /**< outbound: largest outer packet the mesh link takes */
 	uint8_t ttl;                  /**< outer TTL / hop limit; 0: 64 */
 	unsigned int owner;           /**< worker id that owns the SA's state */
+	uint32_t tag;                 /**< the caller's (lib/tunnel: peer index); not used here */
 	uint64_t created;             /**< install time, same clock as sp_esp_ctx_set_time */
 	struct sp_esp_limits soft;    /**< reaching one sets the rekey flag */
 	struct sp_esp_limits hard;    /**< reaching one stops the SA (drop "lifetime") */

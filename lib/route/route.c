@@ -79,13 +79,34 @@ static unsigned int fail_alloc_countdown;
 
 static const char *const origin_names[] = {
 	[SP_RO_LOCAL] = "local", [SP_RO_CONNECTED] = "connected",
-	[SP_RO_CONFIG] = "config", [SP_RO_CONSOLE] = "console",
+	[SP_RO_CONFIG] = "config", [SP_RO_CONSOLE] = "console", [SP_RO_TUNNEL] = "tunnel",
 };
 
 static const char *const nh_type_names[] = {
 	[SP_NH_UNREACHABLE] = "unreachable", [SP_NH_BLACKHOLE] = "blackhole",
 	[SP_NH_LOCAL] = "local", [SP_NH_CONNECTED] = "connected", [SP_NH_GATEWAY] = "gateway",
+	[SP_NH_TUNNEL] = "tunnel",
 };
+
+static const char *(*peer_name_fn)(uint16_t peer);
+
+void
+sp_route_set_peer_name_fn(const char *(*fn)(uint16_t peer))
+{
+	peer_name_fn = fn;
+}
+
+const char *
+sp_route_peer_name(uint16_t peer)
+{
+	static char buf[16];
+	const char *n = peer_name_fn != NULL ? peer_name_fn(peer) : NULL;
+
+	if (n != NULL)
+		return n;
+	snprintf(buf, sizeof(buf), "peer%u", peer);
+	return buf;
+}
 
 const char *
 sp_route_origin_name(uint8_t origin)
@@ -154,7 +175,8 @@ sp_rtab_nh(const struct sp_rtab *t, uint64_t id)
 static bool
 nh_same(const struct sp_nexthop *a, const struct sp_nexthop *b)
 {
-	if (a->type != b->type || a->family != b->family || a->iface != b->iface)
+	if (a->type != b->type || a->family != b->family || a->iface != b->iface ||
+	    a->peer != b->peer)
 		return false;
 	return a->type != SP_NH_GATEWAY || sp_ip_equal(&a->gw, &b->gw);
 }
@@ -323,9 +345,20 @@ route_prepare(struct sp_route *r, struct sp_nexthop *nh)
 			return -EINVAL;
 		memset(&r->gw, 0, sizeof(r->gw));
 		break;
+	case SP_NH_TUNNEL:
+		if (r->origin != SP_RO_TUNNEL)
+			return -EINVAL;
+		r->iface = SP_IFACE_NONE;
+		memset(&r->gw, 0, sizeof(r->gw));
+		nh->peer = r->peer;
+		break;
 	default:
 		return -EINVAL;
 	}
+	if (r->type != SP_NH_TUNNEL)
+		r->peer = 0;
+	if (r->origin == SP_RO_TUNNEL && r->type != SP_NH_TUNNEL)
+		return -EINVAL;
 	nh->type = r->type;
 	nh->iface = r->iface;
 	return 0;
@@ -335,6 +368,13 @@ static bool
 user_origin(uint8_t origin)
 {
 	return origin == SP_RO_CONFIG || origin == SP_RO_CONSOLE;
+}
+
+/* Routes that count against max_routes: the user's and the tunnels'. */
+static bool
+counted_origin(uint8_t origin)
+{
+	return user_origin(origin) || origin == SP_RO_TUNNEL;
 }
 
 /* Insert into st. The origin must already be checked by the caller. */
@@ -353,7 +393,7 @@ rt_insert(struct rstate *st, const struct sp_route *in)
 	pos = rt_search(st, &r.prefix, &found);
 	if (found)
 		return -EEXIST;
-	if (st->n_rt >= R.cap_rt || (user_origin(r.origin) && st->n_user >= R.max_user))
+	if (st->n_rt >= R.cap_rt || (counted_origin(r.origin) && st->n_user >= R.max_user))
 		return -ENOSPC;
 	id = nh_get(st, &nh, R.cap_nh);
 	if (id < 0)
@@ -362,7 +402,7 @@ rt_insert(struct rstate *st, const struct sp_route *in)
 	st->rt[pos].r = r;
 	st->rt[pos].nh = (uint16_t)id;
 	st->n_rt++;
-	if (user_origin(r.origin))
+	if (counted_origin(r.origin))
 		st->n_user++;
 	return 0;
 }
@@ -371,7 +411,7 @@ static void
 rt_remove(struct rstate *st, unsigned int pos)
 {
 	nh_put(st, st->rt[pos].nh);
-	if (user_origin(st->rt[pos].r.origin))
+	if (counted_origin(st->rt[pos].r.origin))
 		st->n_user--;
 	st->n_rt--;
 	memmove(&st->rt[pos], &st->rt[pos + 1], (st->n_rt - pos) * sizeof(st->rt[0]));
@@ -698,7 +738,7 @@ sp_route_replace(enum sp_route_origin origin, const struct sp_route *routes, uns
 	if (bad == NULL)
 		bad = &dummy;
 	*bad = n;
-	if (!R.up || !user_origin(origin) || (routes == NULL && n > 0))
+	if (!R.up || !counted_origin(origin) || (routes == NULL && n > 0))
 		return -EINVAL;
 	state_copy(&R.tmp, &R.cur);
 	for (i = R.tmp.n_rt; i-- > 0;)

@@ -92,6 +92,8 @@ route_row(const struct sp_route *r, struct route_row *row)
 	fmt_ip(&r->prefix, true, row->prefix, sizeof(row->prefix));
 	if (r->type == SP_NH_GATEWAY)
 		fmt_ip(&r->gw, false, row->via, sizeof(row->via));
+	else if (r->type == SP_NH_TUNNEL)
+		snprintf(row->via, sizeof(row->via), "%s", sp_route_peer_name(r->peer));
 	else
 		snprintf(row->via, sizeof(row->via), "-");
 	row->type = sp_nh_type_name(r->type);
@@ -118,6 +120,8 @@ show_routes_json(struct cmdline *cl, const struct sp_route *rt, unsigned int n)
 		sp_json_str(&j, "type", row.type);
 		if (rt[i].type == SP_NH_GATEWAY)
 			sp_json_str(&j, "via", row.via);
+		if (rt[i].type == SP_NH_TUNNEL)
+			sp_json_str(&j, "peer", row.via);
 		if (rt[i].iface != SP_IFACE_NONE)
 			sp_json_str(&j, "interface", row.iface);
 		sp_json_str(&j, "origin", row.origin);

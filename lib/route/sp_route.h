@@ -72,12 +72,14 @@ enum sp_nh_type {
 	SP_NH_LOCAL,           /**< one of the gateway's addresses */
 	SP_NH_CONNECTED,       /**< on-link: the destination itself is the neighbour */
 	SP_NH_GATEWAY,         /**< via gw on iface */
+	SP_NH_TUNNEL,          /**< into the ESP tunnel to peer (lib/tunnel); no iface */
 };
 
 struct sp_nexthop {
 	uint8_t type;          /**< enum sp_nh_type */
 	uint8_t family;
 	uint16_t iface;        /**< egress (LOCAL: the interface that owns the address) */
+	uint16_t peer;         /**< SP_NH_TUNNEL only: lib/tunnel's peer index */
 	struct sp_ip gw;       /**< SP_NH_GATEWAY only */
 };
 
@@ -86,6 +88,7 @@ enum sp_route_origin {
 	SP_RO_CONNECTED,   /**< from an interface subnet */
 	SP_RO_CONFIG,      /**< from the config file's routes */
 	SP_RO_CONSOLE,     /**< added at run time */
+	SP_RO_TUNNEL,      /**< a peer's prefix (lib/tunnel, through sp_route_replace only) */
 };
 
 /** A route as the control core knows it. */
@@ -94,6 +97,7 @@ struct sp_route {
 	uint8_t type;          /**< enum sp_nh_type (not UNREACHABLE) */
 	uint8_t origin;        /**< enum sp_route_origin */
 	uint16_t iface;        /**< SP_IFACE_NONE for BLACKHOLE; resolved for GATEWAY */
+	uint16_t peer;         /**< TUNNEL only */
 	struct sp_ip gw;       /**< GATEWAY only */
 };
 
@@ -146,10 +150,11 @@ int sp_route_add(const struct sp_route *r);
 int sp_route_del(const struct sp_ip *prefix);
 
 /**
- * Replace every route of one origin (CONFIG on reload) with routes[], in one new version.
+ * Replace every route of one origin (CONFIG on reload, TUNNEL from lib/tunnel) with routes[], in one new version.
  * Each route's origin field is ignored (they all get `origin`). bad may be NULL.
  * All-or-nothing: on error nothing changed and *bad is the index of the offending route, or n
- * when no single route is at fault (-EINVAL for an origin other than CONFIG/CONSOLE, -ENOMEM).
+ * when no single route is at fault (-EINVAL for an origin other than CONFIG/CONSOLE/TUNNEL,
+ * -ENOMEM). TUNNEL routes must have type TUNNEL and count against max_routes.
  * @return 0 or the errno of sp_route_add() for routes[*bad].
  */
 int sp_route_replace(enum sp_route_origin origin, const struct sp_route *routes, unsigned int n,
@@ -172,5 +177,8 @@ uint64_t sp_route_generation(void);
 
 const char *sp_route_origin_name(uint8_t origin);
 const char *sp_nh_type_name(uint8_t type);
+/** Name of a tunnel peer for displays (lib/tunnel installs it; default "peer<N>"). */
+void sp_route_set_peer_name_fn(const char *(*fn)(uint16_t peer));
+const char *sp_route_peer_name(uint16_t peer);
 
 #endif

@@ -50,7 +50,22 @@
 	X(NO_SRC_ADDR, "no-source-address", "egress interface has no address to source an ICMP error") \
 	X(LOOP, "routing-loop", "kernel traffic routed back to the kernel") \
 	X(TX_FULL, "tx-full", "transmit queue full") \
-	X(CTRL_TX, "control-tx-failed", "packet from the control core could not be sent")
+	X(CTRL_TX, "control-tx-failed", "packet from the control core could not be sent") \
+	X(ESP_NO_SA, "esp-no-sa", "ESP for us with an SPI no inbound SA has") \
+	X(ESP_REPLAY, "esp-replay", "ESP sequence number already seen or left of the replay window") \
+	X(ESP_AUTH, "esp-auth-failed", "ESP ICV verification failed (tampered or wrong key)") \
+	X(ESP_LIFETIME, "esp-lifetime", "SA past its hard lifetime or out of sequence numbers") \
+	X(ESP_MALFORMED, "esp-malformed", "ESP truncated, bad padding or next header, bad inner packet") \
+	X(ESP_MTU, "esp-mtu", "too big for the tunnel's path MTU and not fragmentable (ICMP sent)") \
+	X(ESP_NOT_ESP, "esp-not-esp", "UDP 4500 datagram that is a NAT keepalive or IKE, not ESP") \
+	X(ESP_ECN, "esp-ecn", "outer CE over inner Not-ECT (RFC 6040)") \
+	X(ESP_NO_ROOM, "esp-no-room", "no head/tail room for ESP, or a multi-segment packet") \
+	X(ESP_CRYPTO, "esp-crypto-error", "the crypto engine refused or failed the operation") \
+	X(TUN_DOWN, "tunnel-down", "routed into a tunnel that has no SA yet (never sent in clear)") \
+	X(TUN_RPF, "tunnel-rpf", "decrypted packet whose source is not behind the SA's peer") \
+	X(TUN_PLAINTEXT, "tunnel-plaintext", "unencrypted packet from a prefix that is behind a tunnel") \
+	X(TUN_LOOP, "tunnel-loop", "ESP inside ESP, or an outer packet routed into a tunnel") \
+	X(TUN_HANDOFF, "tunnel-handoff-full", "ring to the worker that owns the SA is full")
 
 #define SP_COUNTERS(X) \
 	X(RX_PKTS, "rx-packets", "packets received from all ports") \
@@ -68,6 +83,9 @@
 	X(ICMP_ERRORS, "icmp-errors", "ICMP/ICMPv6 errors sent (time exceeded, unreachable, too big)") \
 	X(ICMP_RATELIMITED, "icmp-rate-limited", "ICMP errors suppressed by the rate limit") \
 	X(FRAGMENTS, "fragments", "IPv4 fragments sent") \
+	X(ESP_ENCAP, "esp-encap", "packets encrypted into a tunnel") \
+	X(ESP_DECAP, "esp-decap", "packets decrypted from a tunnel and accepted") \
+	X(TUN_HANDOFFS, "tunnel-handoffs", "packets passed to the worker that owns their SA") \
 	X(CTRL_TX, "control-tx", "packets sent on behalf of the control core") \
 	X(POLLS, "polls", "poll loop iterations") \
 	X(IDLE_POLLS, "idle-polls", "poll loop iterations that found no packet") \

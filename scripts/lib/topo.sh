@@ -75,3 +75,64 @@ topo_up() {
     ip netns add "$p-gw"
     ip -n "$p-gw" link set lo up
 }
+
+# ---- the mesh: two segments, each behind its own gateway, joined by a transit network ----
+#
+#  ns P-a (client)          gateway 1                 ns P-t (transit)               gateway 2          ns P-b (server)
+#  a0 10.1.0.2/24 --- P-a1 [inside 10.1.0.1/24 ]                                   [inside 10.2.0.1/24] P-b1 --- b0 10.2.0.2/24
+#     fd01::2/64           [ fd01::1/64        ]   t1 -- bridge br0 -- t2           [ fd02::1/64       ]        fd02::2/64
+#                          [transit 10.3.0.1/24] P-t1                P-t2 [transit 10.3.0.2/24]
+#                          [        fd03::1/64 ]                          [        fd03::2/64 ]
+#  exception taps: gateway 1 -> ns P-g1, gateway 2 -> ns P-g2 (key exchange runs there)
+#
+# Only ESP (and the key exchange's TLS) crosses br0: capture there to see what the mesh link
+# carries.
+
+topo_mesh_ns_names() { printf '%s\n' "$1-a" "$1-b" "$1-t" "$1-g1" "$1-g2"; }
+
+topo_mesh_down() {
+    local p=$1 ns
+    for ns in $(topo_mesh_ns_names "$p"); do
+        if ip netns list | grep -qw -- "^$ns"; then
+            ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+            ip netns del "$ns" 2>/dev/null || true
+        fi
+    done
+    for ns in a1 b1 t1 t2; do
+        ip link del "$p-$ns" 2>/dev/null || true
+    done
+}
+
+# _topo_transit_leg P N: root-side veth P-tN, its peer tN on the bridge in P-t.
+_topo_transit_leg() {
+    local p=$1 n=$2 root="$p-t$2"
+    ip link add "$root" type veth peer name "t$n" netns "$p-t"
+    sysctl -qw "net.ipv6.conf.$root.disable_ipv6=1"
+    sysctl -qw "net.ipv4.conf.$root.forwarding=0"
+    sysctl -qw "net.ipv4.conf.$root.arp_ignore=8"
+    _topo_offloads_off "$root"
+    _topo_offloads_off "t$n" "$p-t"
+    ip -n "$p-t" link set "t$n" master br0
+    ip -n "$p-t" link set "t$n" up
+    ip link set "$root" up
+}
+
+topo_mesh_up() {
+    local p=$1
+    topo_mesh_down "$p"
+    _topo_segment "$p" a 10.1.0 fd01 || return 1
+    _topo_segment "$p" b 10.2.0 fd02 || return 1
+    ip netns add "$p-t"
+    ip -n "$p-t" link set lo up
+    ip netns exec "$p-t" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+    ip netns exec "$p-t" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$p-t" link add br0 type bridge
+    ip netns exec "$p-t" sysctl -qw net.ipv6.conf.br0.disable_ipv6=1 2>/dev/null || true
+    ip -n "$p-t" link set br0 up
+    _topo_transit_leg "$p" 1 || return 1
+    _topo_transit_leg "$p" 2 || return 1
+    ip netns add "$p-g1"
+    ip -n "$p-g1" link set lo up
+    ip netns add "$p-g2"
+    ip -n "$p-g2" link set lo up
+}
