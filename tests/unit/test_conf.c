@@ -122,6 +122,12 @@ normalise(struct sp_conf *c)
 	}
 	for (i = 0; i < c->n_routes; i++)
 		c->routes[i].line = 0;
+	c->tunnels.line = 0;
+	for (i = 0; i < c->tunnels.n_peers; i++) {
+		c->tunnels.peers[i].line = 0;
+		for (k = 0; k < c->tunnels.peers[i].n_manual; k++)
+			c->tunnels.peers[i].manual[k].line = 0;
+	}
 }
 
 static char *
@@ -272,6 +278,20 @@ test_reference(void)
 	CU_ASSERT_STRING_EQUAL(c->console.socket, "/run/sallyport/gw-a.sock");
 	CU_ASSERT_EQUAL(sp_conf_main_lcore(c), 0);
 	check_round_trip(REF_CONF, c);
+	CU_ASSERT_STRING_EQUAL(c->crypto.engine, "ipsec_mb");
+	CU_ASSERT(c->tunnels.enabled && c->tunnels.esn && !c->tunnels.udp_encap);
+	CU_ASSERT_EQUAL(c->tunnels.port, 4501);
+	CU_ASSERT_EQUAL(c->tunnels.key_bits, 256);
+	CU_ASSERT_EQUAL(c->tunnels.replay_window, 1024);
+	CU_ASSERT_EQUAL(c->tunnels.lifetime.soft_seconds, 3600);
+	CU_ASSERT_EQUAL(c->tunnels.dpd_timeout_ms, 5000);
+	CU_ASSERT_EQUAL_FATAL(c->tunnels.n_peers, 2);
+	CU_ASSERT_STRING_EQUAL(c->tunnels.peers[0].name, "gw-b");
+	CU_ASSERT_EQUAL(c->tunnels.peers[0].n_manual, 0);
+	CU_ASSERT_EQUAL(c->tunnels.peers[1].n_manual, 1);
+	CU_ASSERT(!c->tunnels.peers[1].esn);
+	CU_ASSERT_EQUAL(c->tunnels.peers[1].path_mtu, 1400);
+	CU_ASSERT_EQUAL(c->tunnels.peers[1].manual[0].spi_in, 0x2001);
 	free(c);
 }
 
@@ -432,6 +452,67 @@ test_good_values(void)
 	check_addr(&c->routes[0].prefix, "0.0.0.0/0");
 	check_addr(&c->routes[0].via, "10.31.0.1/32");
 	free(c);
+}
+
+static void
+test_tunnel_values(void)
+{
+	static const uint8_t k_in[20] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+		0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x01, 0x02, 0x03, 0x04 };
+	struct sp_conf *c = conf_new(), *d = conf_new();
+	const struct sp_conf_tunnels *t = &c->tunnels;
+	const struct sp_conf_peer *p;
+	struct sp_conf_err err;
+
+	CU_ASSERT_EQUAL_FATAL(sp_conf_load("conf/good/tunnels.conf", c, &err), 0);
+	CU_ASSERT_STRING_EQUAL(c->crypto.engine, "cryptodev");
+	CU_ASSERT_STRING_EQUAL(c->crypto.args, "crypto_aesni_mb0");
+	CU_ASSERT(t->enabled);
+	CU_ASSERT_EQUAL(t->port, 4600);
+	CU_ASSERT_EQUAL(t->key_bits, 128);
+	CU_ASSERT_EQUAL(t->replay_window, 4096);
+	CU_ASSERT_EQUAL(t->lifetime.hard_packets, 4294967295ull);
+	CU_ASSERT_EQUAL(t->lifetime.soft_bytes, 1000000000ull);
+	CU_ASSERT_EQUAL_FATAL(t->n_peers, 2);
+	p = &t->peers[0];
+	CU_ASSERT_STRING_EQUAL(p->name, "legacy");
+	check_addr(&p->address, "fd03::9/128");
+	CU_ASSERT(p->has_local);
+	CU_ASSERT(!p->udp_encap && p->esn);
+	CU_ASSERT_EQUAL(p->path_mtu, 1400);
+	CU_ASSERT_EQUAL_FATAL(p->n_manual, 2);
+	CU_ASSERT_EQUAL(p->manual[0].spi_in, 0x1001);
+	CU_ASSERT_EQUAL(p->manual[0].keymat_len, 20);
+	CU_ASSERT(memcmp(p->manual[0].key_in, k_in, 20) == 0);
+	CU_ASSERT_EQUAL(p->manual[0].key_out[0], 0xff);
+	CU_ASSERT_EQUAL(p->manual[0].key_out[19], 0xa4);
+	CU_ASSERT_EQUAL(p->manual[1].spi_in, 4294967295u);
+	p = &t->peers[1];
+	CU_ASSERT_EQUAL(p->n_manual, 0);
+	CU_ASSERT(p->udp_encap && !p->esn);   /* inherited from the section */
+	CU_ASSERT_STRING_EQUAL(p->identity, "spiffe://example.org/gateway/g2");
+	CU_ASSERT_EQUAL(p->n_prefixes, 2);
+	check_addr(&p->prefixes[1], "fd02::/64");
+	/* defaults, and a change that needs a restart */
+	CU_ASSERT_EQUAL_FATAL(sp_conf_load("conf/good/tunnels.conf", d, &err), 0);
+	CU_ASSERT_EQUAL(sp_conf_reload_check(c, d, &err), 0);
+	d->tunnels.peers[1].prefixes[1].plen = 56;
+	CU_ASSERT_EQUAL(sp_conf_reload_check(c, d, &err), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err.msg, "conf/good/tunnels.conf: tunnels: changing it needs a "
+			       "restart");
+	CU_ASSERT_EQUAL_FATAL(sp_conf_load_string("eal = { lcores = \"0-1\"; };\n"
+		"workers = { lcores = [1]; };\nports = ( { name = \"a\"; device = \"net_null0\"; } );\n"
+		"tunnels = { };\n", "min", d, &err), 0);
+	CU_ASSERT_STRING_EQUAL(d->crypto.engine, "ipsec_mb");
+	CU_ASSERT(d->tunnels.enabled && d->tunnels.esn && !d->tunnels.udp_encap);
+	CU_ASSERT_EQUAL(d->tunnels.key_bits, 256);
+	CU_ASSERT_EQUAL(d->tunnels.port, 4501);
+	CU_ASSERT_EQUAL(d->tunnels.replay_window, 1024);
+	CU_ASSERT_EQUAL(d->tunnels.lifetime.soft_seconds, 3600);
+	CU_ASSERT_EQUAL(d->tunnels.lifetime.hard_seconds, 4500);
+	CU_ASSERT_EQUAL(d->tunnels.dpd_timeout_ms, 5000);
+	free(c);
+	free(d);
 }
 
 static void
@@ -604,7 +685,12 @@ test_reload(void)
 		  "ports.[0].vlans.[0].addresses" },
 		{ "\"10.100.0.1/24\" ];\n      }", "\"10.100.0.1/24\" ];\n      }, { id = 7; }", NULL,
 		  NULL, "ports.[0].vlans" },
-		{ "enabled = true", "enabled = false", NULL, NULL, "exception.enabled" },
+		/* without the exception port the key exchange cannot run: gw-b goes manual */
+		{ "enabled = true", "enabled = false",
+		  "identity = \"spiffe://enclave.example/gateway/gw-b\";",
+		  "manual = ( { spi_in = 8194; spi_out = 4098; key_in = \"0x00112233445566778899aabb"
+		  "ccddeeff01020304\"; key_out = \"0x00112233445566778899aabbccddeeff01020304\"; } );",
+		  "exception.enabled" },
 		{ "iface = \"sp0\"", "iface = \"sp1\"", NULL, NULL, "exception.iface" },
 		{ "netns = \"\"", "netns = \"gw\"", NULL, NULL, "exception.netns" },
 		{ "mac = \"02:53:50:00:00:01\"", "mac = \"02:53:50:00:00:02\"", NULL, NULL,
@@ -614,6 +700,9 @@ test_reload(void)
 		  "exception.rule_priority" },
 		{ "max_entries = 4096", "max_entries = 8192", NULL, NULL, "neighbors.max_entries" },
 		{ "/run/sallyport/gw-a.sock", "/run/gw-a.sock", NULL, NULL, "console.socket" },
+		{ "cipher = \"aes-gcm-256\"", "cipher = \"aes-gcm-128\"", NULL, NULL, "tunnels" },
+		{ "\"10.30.0.0/16\" ]", "\"10.30.0.0/17\" ]", NULL, NULL, "tunnels" },
+		{ "engine = \"ipsec_mb\"", "engine = \"openssl\"", NULL, NULL, "crypto" },
 	};
 	char *base = read_text(REF_CONF);
 	struct sp_conf *old = conf_new(), *nc = conf_new();
@@ -782,6 +871,7 @@ main(void)
 	CU_add_test(s, "bad configs: exact messages", test_bad_corpus);
 	CU_add_test(s, "good configs load and round-trip", test_good);
 	CU_add_test(s, "edge values", test_good_values);
+	CU_add_test(s, "tunnel values", test_tunnel_values);
 	CU_add_test(s, "unreadable files", test_read_errors);
 	CU_add_test(s, "load_string", test_load_string);
 	CU_add_test(s, "reload check", test_reload);
