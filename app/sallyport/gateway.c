@@ -22,6 +22,7 @@
 #include "sp_console.h"
 #include "sp_ctl.h"
 #include "sp_dp.h"
+#include "sp_keyx.h"
 #include "sp_kif.h"
 #include "sp_log.h"
 #include "sp_neigh.h"
@@ -42,6 +43,7 @@ static struct {
 	struct sp_ctl *ctl;
 	struct sp_neigh *neigh;
 	struct sp_certd *certd;
+	struct sp_keyx *keyx;
 	uint16_t data_ports[SP_CONF_MAX_PORTS];
 	unsigned int n_data_ports;
 	bool has_exception;
@@ -331,6 +333,113 @@ stop_tunnels(void)
 	gw.engine = NULL;
 }
 
+/* lib/keyx drives lib/tunnel's epochs through these (keyx does not know lib/tunnel). */
+static int
+kx_spi_alloc(void *arg, uint32_t *spis, unsigned int n)
+{
+	(void)arg;
+	return sp_tun_spi_alloc(spis, n);
+}
+
+static int
+kx_add_in(void *arg, unsigned int peer, uint64_t epoch, const uint32_t *spis,
+	  const struct sp_crypto_key *keys, unsigned int n, char *err, size_t errlen)
+{
+	(void)arg;
+	return sp_tun_add_inbound(peer, epoch, spis, keys, n, err, errlen);
+}
+
+static int
+kx_add_out(void *arg, unsigned int peer, uint64_t epoch, const uint32_t *spis,
+	   const struct sp_crypto_key *keys, unsigned int n, char *err, size_t errlen)
+{
+	(void)arg;
+	return sp_tun_add_outbound(peer, epoch, spis, keys, n, err, errlen);
+}
+
+static int
+kx_activate(void *arg, unsigned int peer, uint64_t epoch)
+{
+	(void)arg;
+	return sp_tun_activate(peer, epoch);
+}
+
+static int
+kx_retire(void *arg, unsigned int peer, uint64_t epoch)
+{
+	(void)arg;
+	return sp_tun_retire(peer, epoch);
+}
+
+static void
+kx_flush(void *arg, unsigned int peer)
+{
+	(void)arg;
+	sp_tun_flush(peer);
+}
+
+static bool
+kx_rekey_wanted(void *arg, unsigned int peer, bool *hard)
+{
+	(void)arg;
+	return sp_tun_rekey_wanted(peer, hard);
+}
+
+static void
+kx_status(void *arg, unsigned int peer, const char *state, const char *detail)
+{
+	(void)arg;
+	sp_tun_set_status(peer, state, detail);
+}
+
+static const struct sp_keyx_sa_ops kx_ops = {
+	.spi_alloc = kx_spi_alloc, .add_inbound = kx_add_in, .add_outbound = kx_add_out,
+	.activate = kx_activate, .retire = kx_retire, .flush = kx_flush,
+	.rekey_wanted = kx_rekey_wanted, .set_status = kx_status,
+};
+
+static int
+hook_rekey(unsigned int peer, char *msg, size_t len)
+{
+	return gw.keyx != NULL ? sp_keyx_rekey(gw.keyx, peer, msg, len) : -ENOTSUP;
+}
+
+static int
+hook_reset(unsigned int peer, char *msg, size_t len)
+{
+	return gw.keyx != NULL ? sp_keyx_reset(gw.keyx, peer, msg, len) : -ENOTSUP;
+}
+
+/* The key exchange, when a peer is keyed by it: after lib/certd (its certificates) and the
+ * exception port (its sockets live in exception.netns). */
+static int
+start_keyx(const struct sp_conf *conf, char *err, size_t errlen)
+{
+	static const struct sp_tun_hooks hooks = { .rekey = hook_rekey, .reset = hook_reset };
+	struct sp_ip locals[SP_CONF_MAX_PEERS];
+	struct sp_keyx_params kp = { 0 };
+	unsigned int i, keyed = 0;
+
+	for (i = 0; i < conf->tunnels.n_peers; i++) {
+		locals[i] = *sp_tun_peer_local(i);
+		keyed += conf->tunnels.peers[i].n_manual == 0;
+	}
+	if (keyed == 0)
+		return 0;
+	kp.ctl = gw.ctl;
+	kp.certd = gw.certd;
+	kp.tun = &conf->tunnels;
+	kp.locals = locals;
+	kp.netns = conf->exception.netns;
+	kp.n_workers = conf->workers.n_lcores;
+	kp.ops = &kx_ops;
+	gw.keyx = sp_keyx_create(&kp, err, errlen);
+	if (gw.keyx == NULL)
+		return -EINVAL;
+	sp_tun_set_hooks(&hooks);
+	return 0;
+}
+
 static int
 start_control(bool console_on_stdin, char *err, size_t errlen)
 {
@@ -361,6 +470,11 @@ start_control(bool console_on_stdin, char *err, size_t errlen)
 	gw.certd = sp_certd_create(gw.ctl, gw.conf, err, errlen);
 	if (gw.certd == NULL)
 		return -EINVAL;
+	if (gw.tun_up) {
+		rc = start_keyx(gw.conf, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
 	rc = sp_console_init(gw.ctl, gw.conf->console.socket, console_on_stdin, on_quit, NULL);
 	if (rc != 0) {
 		snprintf(err, errlen, "console socket %s: %s", gw.conf->console.socket,
@@ -504,6 +618,9 @@ sp_gw_stop(void)
 	if (gw.console_up)
 		sp_console_fini();
 	gw.console_up = false;
+	sp_tun_set_hooks(NULL);
+	sp_keyx_destroy(gw.keyx);
+	gw.keyx = NULL;
 	sp_certd_destroy(gw.certd);
 	gw.certd = NULL;
 	if (gw.dp_started)

@@ -108,6 +108,7 @@ class Capture:
         time.sleep(0.5)
 
     def stop(self):
+        time.sleep(1)   # dumpcap writes what is in flight before it is told to stop
         self.proc.terminate()
         try:
             self.proc.wait(timeout=10)
