@@ -437,6 +437,7 @@ start_keyx(const struct sp_conf *conf, char *err, size_t errlen)
 	if (gw.keyx == NULL)
 		return -EINVAL;
 	sp_tun_set_hooks(&hooks);
+	sp_keyx_console_attach(gw.keyx);
 	return 0;
 }
 
@@ -619,6 +620,7 @@ sp_gw_stop(void)
 		sp_console_fini();
 	gw.console_up = false;
 	sp_tun_set_hooks(NULL);
+	sp_keyx_console_attach(NULL);
 	sp_keyx_destroy(gw.keyx);
 	gw.keyx = NULL;
 	sp_certd_destroy(gw.certd);

@@ -138,6 +138,9 @@ void sp_keyx_counters(const struct sp_keyx *k, struct sp_keyx_counters *out);
 /** Counters of one peer. @return 0 or -ENOENT. */
 int sp_keyx_peer_counters(const struct sp_keyx *k, unsigned int peer,
 			  struct sp_keyx_counters *out);
+/** Serve `show keyx` from k (NULL: "not running"). */
+void sp_keyx_console_attach(struct sp_keyx *k);
+
 /** The peer's active epoch in the current session, 0 when none. */
 uint64_t sp_keyx_peer_epoch(const struct sp_keyx *k, unsigned int peer);
 

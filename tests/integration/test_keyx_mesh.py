@@ -289,6 +289,10 @@ def test_bad_peer_certificates_refused(mesh, pki, tmp_path, case):
         assert wait_for(lambda: (peer_state(g1) or {}).get("state") == "refused", 15), \
             (peer_state(g1), g1.log_tail(20))
         assert case in peer_state(g1)["detail"], peer_state(g1)
+        kx = g1.json("show", "keyx")
+        assert kx["running"] and kx["peers"][0]["refused"][case] >= 1, kx
+        assert kx["total"]["epochs"] == 0 and kx["peers"][0]["role"] == "client", kx
+        assert "refused " + case in g1.spctl_ok("show", "keyx")
         assert g1.json("show", "sa")["sas"] == [] and g2.json("show", "sa")["sas"] == []
         # logged once per cause, not per retry
         time.sleep(2)
