@@ -34,7 +34,7 @@ struct sp_dp_params {
 	uint16_t n_data_ports;
 	const uint16_t *data_ports;  /**< DPDK port ids; each has n_workers RX and TX queues */
 	bool has_exception;
-	uint16_t exception_port;     /**< one RX queue (polled by worker 0), n_workers TX queues */
+	uint16_t exception_port;     /**< n_workers RX and TX queues, queue i on worker i */
 	struct sp_neigh *neigh;
 	/** Per worker tunnel state (lib/tunnel), or NULL when there are no tunnels. */
 	struct sp_tun_worker *const *tun;

@@ -72,14 +72,14 @@ sp_dp_init(const struct sp_dp_params *p)
 		w->neigh = p->neigh;
 		w->tun = p->tun != NULL ? p->tun[i] : NULL;
 		w->icmp_last_tsc = rte_get_tsc_cycles();
-		/* Queue i of every data port; the exception port's single queue on worker 0. */
+		/* Queue i of every data port and of the exception port. */
 		for (j = 0; j < p->n_data_ports && w->n_rxq < DP_MAX_RXQ; j++) {
 			w->rxq[w->n_rxq].port = p->data_ports[j];
 			w->rxq[w->n_rxq++].queue = (uint16_t)i;
 		}
-		if (i == 0 && p->has_exception) {
+		if (p->has_exception) {
 			w->rxq[w->n_rxq].port = p->exception_port;
-			w->rxq[w->n_rxq++].queue = 0;
+			w->rxq[w->n_rxq++].queue = (uint16_t)i;
 		}
 		snprintf(name, sizeof(name), "sp_to_ctl_%u", i);
 		w->to_ctl = rte_ring_create(name, DP_RING_SIZE, rte_socket_id(),

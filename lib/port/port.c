@@ -317,11 +317,13 @@ sp_port_open_exception(const struct sp_conf_exception *ec, uint16_t mtu, uint16_
 	rc = probe(device, port_id, err, errlen);
 	if (rc != 0)
 		return rc;
-	rc = setup(*port_id, "exception port", 1, nb_txq, mtu, 1024, 1024, err, errlen);
+	/* net_tap wants as many RX as TX queues; each worker polls its own (the kernel spreads
+	 * its flows over them) */
+	rc = setup(*port_id, "exception port", nb_txq, nb_txq, mtu, 1024, 1024, err, errlen);
 	if (rc == 0)
 		rc = start(*port_id, "exception port", false, err, errlen);
 	if (rc == 0)
-		rc = record("exception", device, *port_id, 1, nb_txq, mtu, true);
+		rc = record("exception", device, *port_id, nb_txq, nb_txq, mtu, true);
 	if (rc != 0) {
 		unprobe(*port_id);
 		return rc;

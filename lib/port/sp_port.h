@@ -49,7 +49,8 @@ void sp_port_pools_free(void);
 int sp_port_open(const struct sp_conf_port *pc, uint16_t nb_rxq, uint16_t nb_txq,
 		 uint16_t *port_id, char *err, size_t errlen);
 
-/** The exception port: a net_tap named ec->iface with the DPDK side's MAC. */
+/** The exception port: a net_tap named ec->iface with the DPDK side's MAC, nb_txq RX and TX
+ * queues (one pair per worker). */
 int sp_port_open_exception(const struct sp_conf_exception *ec, uint16_t mtu, uint16_t nb_txq,
 			   uint16_t *port_id, char *err, size_t errlen);
 

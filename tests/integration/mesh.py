@@ -8,11 +8,13 @@ gateway, and a transit bridge between the gateways that a capture can watch.
 """
 
 import copy
+import json
 import os
 import subprocess
 import time
+from pathlib import Path
 
-from conftest import ROOT, Topo, run, wait_for
+from conftest import ROOT, SPCTL, Gateway, Topo, run, wait_for
 
 MESH_SH = ROOT / "scripts" / "netns-mesh.sh"
 
@@ -47,7 +49,7 @@ class MeshTopo(Topo):
 
 def mesh_conf(gw, n, peer_block, *, workers="[1]", lcores="0-1", engine="ipsec_mb",
               engine_args="", pki="", tunnels_extra="", inside_mtu=1500, transit_mtu=1500,
-              extra_eal=""):
+              extra_eal="", qpairs=1):
     """Configuration of gateway n (1: segment A, 10.1.0.0/24; 2: segment B, 10.2.0.0/24)."""
     p = gw.topo.prefix
     seg = "a" if n == 1 else "b"
@@ -58,9 +60,9 @@ eal = {{ lcores = "{lcores}"; main_lcore = 0; file_prefix = "{gw.file_prefix}"; 
         no_pci = true; no_telemetry = true; {extra_eal} }};
 workers = {{ lcores = {workers}; idle = "adaptive"; idle_max_us = 200; }};
 ports = (
-  {{ name = "inside"; device = "net_af_packet{n}0,iface={p}-{seg}1,qpairs=1"; mtu = {inside_mtu};
+  {{ name = "inside"; device = "net_af_packet{n}0,iface={p}-{seg}1,qpairs={qpairs}"; mtu = {inside_mtu};
     addresses = ["10.{n}.0.1/24", "fd0{n}::1/64"]; }},
-  {{ name = "transit"; device = "net_af_packet{n}1,iface={p}-t{n},qpairs=1"; mtu = {transit_mtu};
+  {{ name = "transit"; device = "net_af_packet{n}1,iface={p}-t{n},qpairs={qpairs}"; mtu = {transit_mtu};
     addresses = ["10.3.0.{n}/24", "fd03::{n}/64"]; }}
 );
 exception = {{ enabled = true; iface = "{gw.topo.tap}"; netns = "{gw.topo.ns_gw}"; }};
@@ -122,3 +124,89 @@ class Capture:
             argv += ["-e", f]
         p = run(argv, timeout=60)
         return [ln for ln in p.stdout.splitlines() if ln.strip()]
+
+
+# ---- key exchange: a CA for the mesh and keyed gateways ----
+
+TD = "td.mesh"
+
+
+def spctl_ca(*args):
+    p = run([str(SPCTL), "ca"] + [str(a) for a in args], timeout=30)
+    assert p.returncode == 0, f"spctl ca {' '.join(map(str, args))}:\n{p.stdout}{p.stderr}"
+    return p
+
+
+class MeshPki:
+    """A root, an intermediate, CRLs, and one gateway certificate per name."""
+
+    def __init__(self, d, td=TD):
+        self.d = Path(d)
+        self.d.mkdir(parents=True, exist_ok=True)
+        self.td = td
+        spctl_ca("init", "--trust-domain", td, "--out", self.d / "root")
+        spctl_ca("intermediate", "--root-cert", self.d / "root/root.crt", "--root-key",
+                 self.d / "root/root.key", "--out", self.d / "int")
+        spctl_ca("bundle", "--out", self.d / "bundle.pem", self.d / "root/root.crt")
+        self.crls()
+
+    def crls(self):
+        spctl_ca("crl", "--ca-cert", self.d / "root/root.crt", "--ca-key",
+                 self.d / "root/root.key", "--out", self.d / "root.crl")
+        spctl_ca("crl", "--ca-cert", self.d / "int/intermediate.crt", "--ca-key",
+                 self.d / "int/intermediate.key", "--out", self.d / "int.crl")
+
+    def issue(self, name, out_name=None, seconds=3600):
+        out = self.d / (out_name or name)
+        spctl_ca("issue", "gateway", "--ca-cert", self.d / "int/intermediate.crt", "--ca-key",
+                 self.d / "int/intermediate.key", "--name", name, "--out", out,
+                 "--seconds", seconds, "--force")
+        return out / f"{name}.crt", out / f"{name}.key"
+
+    def revoke(self, crt):
+        info = spctl_ca("show", crt).stdout
+        serial = next(ln.split()[-1] for ln in info.splitlines() if "serial" in ln.lower())
+        spctl_ca("revoke", "--ca-cert", self.d / "int/intermediate.crt", "--ca-key",
+                 self.d / "int/intermediate.key", "--serial", serial, "--reason",
+                 "keyCompromise")
+        self.crls()
+
+    def ident(self, name):
+        return f"spiffe://{self.td}/segment/{name}"
+
+    def conf(self, crt, key, name, bundle=None):
+        return f"""pki = {{ cert = "{crt}"; key = "{key}"; bundle = "{bundle or self.d / 'bundle.pem'}";
+  crls = [ "{self.d / 'root.crl'}", "{self.d / 'int.crl'}" ];
+  identity = "{self.ident(name)}"; }};"""
+
+
+def keyed_peer(n, pki, extra=""):
+    other = 2 if n == 1 else 1
+    return f"""{{ name = "g{other}"; address = "10.3.0.{other}";
+      identity = "{pki.ident(f'g{other}')}";
+      prefixes = [ "10.{other}.0.0/24", "fd0{other}::/64" ]; {extra} }}"""
+
+
+TUN = "dpd_interval_ms = 300; dpd_timeout_ms = 1500; drain_ms = 1000; retry_ms = 200;"
+
+
+def make_gw(mesh, d, n, pki, cert_name=None, bundle=None, tunnels_extra=TUN, peer_extra=""):
+    gw = Gateway(mesh.view(n), d, f"g{n}")
+    crt, key = pki.issue(cert_name or f"g{n}", out_name=f"g{n}-{cert_name or 'own'}")
+    gw.write_conf(mesh_conf(gw, n, keyed_peer(n, pki, peer_extra),
+                            pki=pki.conf(crt, key, cert_name or f"g{n}", bundle),
+                            tunnels_extra=tunnels_extra))
+    gw.crt = crt
+    return gw
+
+
+def peer_state(gw):
+    rc, out = gw.spctl("show", "peers", json_out=True)
+    if rc != 0:
+        return None
+    return json.loads(out)["peers"][0]
+
+
+def established(gw):
+    p = peer_state(gw)
+    return p is not None and p["state"] == "established" and p["active_epoch"] >= 1
