@@ -13,7 +13,7 @@ import time
 import pytest
 
 from conftest import PYTHON, stop_gateway, wait_for
-from mesh import Capture, MeshPki, MeshTopo, established, make_gw, peer_state
+from mesh import TUN, Capture, MeshPki, MeshTopo, established, make_gw, peer_state
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,11 @@ def pki(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pair(mesh, pki, tmp_path_factory):
-    gws = [make_gw(mesh, tmp_path_factory.mktemp(f"kx-g{n}"), n, pki) for n in (1, 2)]
+    # soft limits low enough for the tests' traffic to trigger rekeys on its own
+    life = ("lifetime = { soft_seconds = 600; hard_seconds = 900; soft_packets = 8000; "
+            "hard_packets = 1000000; };")
+    gws = [make_gw(mesh, tmp_path_factory.mktemp(f"kx-g{n}"), n, pki,
+                   tunnels_extra=TUN + life) for n in (1, 2)]
     started = []
     try:
         for gw in gws:
@@ -93,6 +97,21 @@ def test_transit_carries_only_esp_and_tls(pair, mesh, tmp_path):
     # the rekey went through TLS 1.3 records only (application data after the handshake)
     tls = cap.fields("tcp.port == 4501 and tls", "tls.record.version")
     assert tls, "no TLS record seen during the rekey"
+
+
+def test_soft_packet_limit_rekeys_without_loss(pair, mesh):
+    """8000 packets on an SA is its soft limit here: the key exchange rekeys by itself,
+    make-before-break, while a fast ping runs."""
+    g1, g2 = pair
+    e0 = peer_state(g1)["active_epoch"]
+    kx0 = g1.json("show", "keyx")["total"]["rekeys"]
+    p = mesh.ping(mesh.ns_a, "10.2.0.2", count=12000, interval=0.0005, wait=2, timeout=120,
+                  extra=("-q",))
+    assert ", 0% packet loss" in p.stdout, p.stdout
+    assert wait_for(lambda: peer_state(g1)["active_epoch"] > e0, 5), peer_state(g1)
+    assert g1.json("show", "keyx")["total"]["rekeys"] + \
+        g2.json("show", "keyx")["total"]["rekeys"] > kx0
+    assert all(not s["expired"] for s in g1.json("show", "sa")["sas"])
 
 
 def test_rekey_every_few_seconds_under_load(pair, mesh, tmp_path):
