@@ -309,10 +309,19 @@ parse_peer(struct conf_ctx *c, const config_setting_t *g, unsigned int pi)
 		return conf_err(c, s, "invalid address %s", conf_quote(v, q, sizeof(q)));
 	if (own_address(c->conf, &p->address))
 		return conf_err(c, s, "%s is one of our own addresses", conf_quote(v, q, sizeof(q)));
-	for (k = 0; k < pi; k++)
+	for (k = 0; k < pi; k++) {
+		unsigned int j;
+
 		if (sp_ip_equal(&t->peers[k].address, &p->address))
 			return conf_err(c, s, "%s is already the address of peer \"%s\"",
 					conf_quote(v, q, sizeof(q)), t->peers[k].name);
+		for (j = 0; j < t->peers[k].n_prefixes; j++)
+			if (sp_ip_in_prefix(&p->address, &t->peers[k].prefixes[j]))
+				return conf_err(c, s, "%s is behind peer \"%s\" (tunnels.peers.[%u]."
+						"prefixes.[%u]): its tunnel would run through "
+						"that one", conf_quote(v, q, sizeof(q)),
+						t->peers[k].name, k, j);
+	}
 
 	s = config_setting_get_member(g, "local");
 	if (s != NULL) {

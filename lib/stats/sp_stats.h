@@ -84,7 +84,7 @@
 	X(ICMP_RATELIMITED, "icmp-rate-limited", "ICMP errors suppressed by the rate limit") \
 	X(FRAGMENTS, "fragments", "IPv4 fragments sent") \
 	X(ESP_ENCAP, "esp-encap", "packets encrypted into a tunnel") \
-	X(ESP_DECAP, "esp-decap", "packets decrypted from a tunnel and accepted") \
+	X(ESP_DECAP, "esp-decap", "packets decrypted and verified (before the inner packet checks)") \
 	X(TUN_HANDOFFS, "tunnel-handoffs", "packets passed to the worker that owns their SA") \
 	X(CTRL_TX, "control-tx", "packets sent on behalf of the control core") \
 	X(POLLS, "polls", "poll loop iterations") \

@@ -183,8 +183,10 @@ add_half(unsigned int peer, uint64_t epoch, const uint32_t *spis,
 	char why[160];
 	int rc = 0;
 
-	if (p == NULL || spis == NULL || keys == NULL || n == 0 || n > SP_TUN_MAX_SAS) {
-		set_err(err, errlen, "invalid peer or SA count");
+	/* epoch 0 means "none" (sp_tun_active_epoch): it can never be added */
+	if (p == NULL || epoch == 0 || spis == NULL || keys == NULL || n == 0 ||
+	    n > SP_TUN_MAX_SAS) {
+		set_err(err, errlen, "invalid peer, epoch or SA count");
 		return -EINVAL;
 	}
 	e = epoch_find(p, epoch);
@@ -478,26 +480,34 @@ manual_spi(uint32_t spi)
 	return false;
 }
 
+/* The next hop the current routing table gives for an address. */
+static const struct sp_nexthop *
+route_to(const struct sp_ip *addr)
+{
+	const struct sp_rtab *rt = sp_route_table();
+	uint64_t id;
+
+	if (addr->family == AF_INET) {
+		uint32_t v4 = rte_be_to_cpu_32(addr->v4);
+
+		sp_rtab_lookup4(rt, &v4, &id, 1);
+	} else {
+		sp_rtab_lookup6(rt, (const uint8_t (*)[16])addr->v6, &id, 1);
+	}
+	return sp_rtab_nh(rt, id);
+}
+
 /* Our end and the largest outer packet: from the route to the peer's address. */
 static int
 peer_path(struct tun_peer *p, const struct sp_conf_peer *pc, char *err, size_t errlen)
 {
-	const struct sp_rtab *rt = sp_route_table();
 	const struct sp_nexthop *nh;
 	const struct sp_iface *ifc = NULL;
 	const struct sp_ip *a;
 	char b[SP_IP_STRLEN];
-	uint64_t id;
 
 	sp_ip_format(&pc->address, b, sizeof(b), false);
-	if (pc->address.family == AF_INET) {
-		uint32_t v4 = rte_be_to_cpu_32(pc->address.v4);
-
-		sp_rtab_lookup4(rt, &v4, &id, 1);
-	} else {
-		sp_rtab_lookup6(rt, (const uint8_t (*)[16])pc->address.v6, &id, 1);
-	}
-	nh = sp_rtab_nh(rt, id);
+	nh = route_to(&pc->address);
 	if (nh->type == SP_NH_CONNECTED || nh->type == SP_NH_GATEWAY)
 		ifc = sp_iface_get(nh->iface);
 	if (ifc == NULL) {
@@ -617,6 +627,22 @@ sp_tun_init(const struct sp_tun_params *prm, char *err, size_t errlen)
 		set_err(err, errlen, "tunnels: route for prefix %s: %s", b,
 			rc == -EEXIST ? "already routed (a console route?)" : strerror(-rc));
 		goto fail;
+	}
+	/* A peer's address behind another peer's prefix would send its ESP into that tunnel
+	 * (dropped as tunnel-loop): check with the prefixes in place. */
+	for (i = 0; i < T.n_peers; i++) {
+		const struct sp_nexthop *nh = route_to(&tc->peers[i].address);
+
+		if (nh->type == SP_NH_TUNNEL) {
+			char b[SP_IP_STRLEN];
+
+			sp_ip_format(&tc->peers[i].address, b, sizeof(b), false);
+			set_err(err, errlen, "tunnels.peers.[%u] (\"%s\"): its address %s would be "
+				"routed into the tunnel to peer \"%s\"", i, tc->peers[i].name, b,
+				peer_name(nh->peer));
+			rc = -ELOOP;
+			goto fail;
+		}
 	}
 	for (i = 0; i < T.n_peers; i++) {
 		if (tc->peers[i].n_manual == 0)

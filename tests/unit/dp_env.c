@@ -17,9 +17,85 @@
 
 const struct rte_ether_addr dp_env_exc_mac = { { 0x02, 0x53, 0x50, 0, 0, 0x01 } };
 const struct rte_ether_addr dp_env_kernel_mac = { { 0x02, 0x53, 0x50, 0, 0, 0x00 } };
+const struct rte_ether_addr dp_env_peer_mac = { { 0x02, 0, 0, 0, 0xbb, 0x09 } };
 
-int
-dp_env_setup(struct dp_env *e)
+/* The gateway's configuration as far as lib/tunnel reads it: the ports are there so that the
+ * checks of peer prefixes against connected subnets see what dp_env builds. */
+static const char tun_conf_fmt[] =
+	"eal = { lcores = \"0-2\"; };\n"
+	"workers = { lcores = [ 1, 2 ]; };\n"
+	"ports = (\n"
+	"  { name = \"A\"; device = \"net_null0\";\n"
+	"    addresses = [ \"10.1.0.1/24\", \"fd01::1/64\" ];\n"
+	"    vlans = ( { id = 100; addresses = [ \"10.100.0.1/24\" ]; } ); },\n"
+	"  { name = \"B\"; device = \"net_null1\"; mtu = 1400;\n"
+	"    addresses = [ \"10.2.0.1/24\", \"fd02::1/64\" ]; }\n"
+	");\n"
+	"exception = { enabled = true; };\n"
+	"pki = { cert = \"/nonexistent/g.crt\"; key = \"/nonexistent/g.key\";\n"
+	"        bundle = \"/nonexistent/b.pem\"; identity = \"spiffe://dp-env/gw\"; };\n"
+	"tunnels = {\n%s\n"
+	"  peers = (\n"
+	"    { name = \"p\"; address = \"10.2.0.9\";\n"
+	"      prefixes = [ \"10.9.0.0/16\", \"fd09::/48\" ];\n"
+	"      manual = ( { spi_in = %u; spi_out = %u; key_in = \"%s\"; key_out = \"%s\"; } ); }\n"
+	"    %s%s\n"
+	"  );\n"
+	"};\n";
+
+/* Engine, tunnels section and per-worker state; between the routes and the data path. */
+static int
+tun_setup(struct dp_env *e, const struct dp_env_tun *t)
+{
+	static const char *const engines[] = { "ipsec_mb", "openssl" };
+	struct sp_tun_params tp = { .n_workers = e->n_workers };
+	struct sp_conf_err cerr;
+	char err[256], *text;
+	size_t len;
+	unsigned int i;
+	int rc;
+
+	len = sizeof(tun_conf_fmt) + 256 + (t->options ? strlen(t->options) : 0) +
+	      (t->peers ? strlen(t->peers) : 0);
+	text = malloc(len);
+	e->conf = calloc(1, sizeof(*e->conf));
+	if (text == NULL || e->conf == NULL) {
+		free(text);
+		return -1;
+	}
+	snprintf(text, len, tun_conf_fmt, t->options ? t->options : "", DP_ENV_P_SPI_IN,
+		 DP_ENV_P_SPI_OUT, DP_ENV_P_KEY_IN, DP_ENV_P_KEY_OUT, t->peers ? ", " : "",
+		 t->peers ? t->peers : "");
+	rc = sp_conf_load_string(text, "dp_env", e->conf, &cerr);
+	free(text);
+	if (rc != 0) {
+		fprintf(stderr, "dp_env: line %d: %s\n", cerr.line, cerr.msg);
+		return -1;
+	}
+	for (i = 0; i < RTE_DIM(engines) && e->engine == NULL; i++)
+		e->engine = sp_crypto_engine_open(engines[i], "", e->n_workers + 1, err,
+						  sizeof(err));
+	if (e->engine == NULL) {
+		fprintf(stderr, "dp_env: no crypto engine: %s\n", err);
+		return -1;
+	}
+	tp.conf = e->conf;
+	tp.engine = e->engine;
+	if (sp_tun_init(&tp, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dp_env: %s\n", err);
+		return -1;
+	}
+	for (i = 0; i < e->n_workers; i++) {
+		e->cctx[i] = sp_crypto_ctx_create(e->engine, i);
+		e->tw[i] = e->cctx[i] != NULL ? sp_tun_worker_create(i, e->cctx[i]) : NULL;
+		if (e->tw[i] == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+setup(struct dp_env *e, const struct dp_env_tun *t)
 {
 	static const struct sp_conf_mempool mp = { .mbufs = 4095, .cache = 64, .data_room = 2176 };
 	static const struct sp_conf_neigh nc = { .max_entries = 64, .reachable_ms = 30000,
@@ -30,11 +106,12 @@ dp_env_setup(struct dp_env *e)
 	struct sp_dp_params dpp = { 0 };
 	const char *names[DP_ENV_PORTS] = { "dpA", "dpB", "dpX" };
 	char err[256];
-	unsigned int i, lcore = 0;
+	unsigned int i, lcores[DP_ENV_MAX_WORKERS] = { 0, 1 };
 
 	memset(e, 0, sizeof(*e));
 	e->now_ms = 1000;
-	if (sp_rcu_init(1) != 0 || sp_port_pools_create(&mp, err, sizeof(err)) != 0)
+	e->n_workers = t != NULL && t->n_workers > 1 ? DP_ENV_MAX_WORKERS : 1;
+	if (sp_rcu_init(e->n_workers) != 0 || sp_port_pools_create(&mp, err, sizeof(err)) != 0)
 		return -1;
 	for (i = 0; i < DP_ENV_PORTS; i++) {
 		char rn[32];
@@ -75,11 +152,14 @@ dp_env_setup(struct dp_env *e)
 				    .exception = true, .name = "exception" };
 	if (sp_iface_set(ifs, 4) != 0 || sp_route_init(64) != 0)
 		return -1;
+	if (t != NULL && tun_setup(e, t) != 0)
+		return -1;
 	e->neigh = sp_neigh_create("dp_env", &nc, &sp_dp_neigh_ops, NULL);
 	if (e->neigh == NULL)
 		return -1;
-	dpp.n_workers = 1;
-	dpp.lcores = &lcore;
+	dpp.n_workers = e->n_workers;
+	dpp.lcores = lcores;
+	dpp.tun = t != NULL ? e->tw : NULL;
 	dpp.burst = 32;
 	dpp.n_data_ports = 2;
 	dpp.data_ports = e->port;
@@ -97,8 +177,34 @@ dp_env_setup(struct dp_env *e)
 	sp_dp_set_runtime(conf);
 	free(conf);
 	e->w = dp_worker(0);
+	if (t != NULL) {
+		static const char *const peer_addrs[] = { "10.2.0.9", "fd02::9" };
+		struct sp_neigh_key k;
+		struct sp_ip a;
+
+		for (i = 0; i < RTE_DIM(peer_addrs); i++) {
+			sp_ip_parse(peer_addrs[i], &a, false);
+			sp_neigh_key_set(&k, 2, &a);
+			if (sp_neigh_add_static(e->neigh, &k, &dp_env_peer_mac) != 0)
+				return -1;
+		}
+	}
 	/* This thread is the worker. */
 	return sp_rcu_online(0);
+}
+
+int
+dp_env_setup(struct dp_env *e)
+{
+	return setup(e, NULL);
+}
+
+int
+dp_env_setup_tunnel(struct dp_env *e, const struct dp_env_tun *t)
+{
+	static const struct dp_env_tun dflt = { .n_workers = 1 };
+
+	return setup(e, t != NULL ? t : &dflt);
 }
 
 int
@@ -162,8 +268,22 @@ dp_env_teardown(struct dp_env *e)
 	sp_dp_stop();
 	sp_neigh_destroy(e->neigh);
 	sp_dp_fini();
+	for (i = 0; i < DP_ENV_MAX_WORKERS; i++) {
+		sp_tun_worker_destroy(e->tw[i]);
+		if (e->cctx[i] != NULL)
+			sp_crypto_ctx_destroy(e->engine, e->cctx[i]);
+		e->tw[i] = NULL;
+		e->cctx[i] = NULL;
+	}
+	sp_tun_fini();
 	sp_route_fini();
+	/* SAs still waiting for their grace period hold sessions of the engine */
 	sp_rcu_fini();
+	if (e->engine != NULL)
+		sp_crypto_engine_close(e->engine);
+	e->engine = NULL;
+	free(e->conf);
+	e->conf = NULL;
 	sp_port_close_all();
 	for (i = 0; i < DP_ENV_PORTS; i++) {
 		dp_env_drain(e, i);
