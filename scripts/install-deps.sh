@@ -14,7 +14,7 @@ build_pkgs=(
 )
 # Test and demo: namespaces, traffic, packet crafting, pytest.
 test_pkgs=(
-    iproute2 iputils-ping ethtool iperf3 curl netcat-openbsd procps tcpdump nginx
+    iproute2 iputils-ping ethtool iperf3 curl netcat-openbsd procps tcpdump tshark nginx
     python3 python3-pytest python3-scapy
     make dpdk-doc  # scripts/bench.sh builds its peer, DPDK's l3fwd, from the example sources
 )

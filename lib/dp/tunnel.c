@@ -229,6 +229,7 @@ encap_run(struct sp_worker *w, uint16_t peer, struct rte_mbuf **pkts, uint16_t n
 		 * that the mesh link never carries outer fragments. */
 		if ((ip->version_ihl >> 4) != 4 ||
 		    (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) != 0) {
+			sp_esp_sa_count_drop(sa, SP_ESP_DROP_MTU);
 			too_big(w, m, inner_mtu);
 			continue;
 		}

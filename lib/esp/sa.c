@@ -391,3 +391,10 @@ sp_esp_table_count(const struct sp_esp_table *t)
 {
 	return t->cur->count;
 }
+
+void
+sp_esp_sa_count_drop(struct sp_esp_sa *sa, enum sp_esp_drop r)
+{
+	if ((unsigned int)r < SP_ESP_DROP_MAX)
+		sa->s.st.drops[r]++;
+}

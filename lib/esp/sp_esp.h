@@ -136,6 +136,11 @@ uint64_t sp_esp_sa_seq(const struct sp_esp_sa *sa);
  * @return 0, or -ERANGE past 2^32-1 without ESN.
  */
 int sp_esp_sa_set_seq(struct sp_esp_sa *sa, uint64_t seq);
+/**
+ * Charge a drop the caller decided to the SA's counters (e.g. SP_ESP_DROP_MTU when the caller
+ * checks the inner MTU itself before encapsulating). Owner worker only.
+ */
+void sp_esp_sa_count_drop(struct sp_esp_sa *sa, enum sp_esp_drop r);
 /** Soft limit reached (or sequence space nearly used): the control core should rekey. */
 bool sp_esp_sa_rekey_wanted(const struct sp_esp_sa *sa);
 /** Hard limit reached: the SA drops everything with SP_ESP_DROP_LIFETIME. */

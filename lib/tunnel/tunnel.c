@@ -120,6 +120,16 @@ epoch_clear(struct tun_peer *p, struct tun_epoch *e)
 
 	if (p->active == e->epoch && e->epoch != 0)
 		publish_out(p, NULL);
+	for (i = 0; i < e->n_in + e->n_out; i++) {
+		struct sp_esp_sa *sa = i < e->n_in ? e->in[i] : e->out[i - e->n_in];
+		struct sp_esp_sa_stats st;
+
+		if (sa == NULL)
+			continue;
+		sp_esp_sa_stats(sa, &st);
+		p->gone_packets[i >= e->n_in] += st.packets;
+		p->gone_bytes[i >= e->n_in] += st.bytes;
+	}
 	for (i = 0; i < e->n_in; i++)
 		if (e->in[i] != NULL)
 			sp_esp_table_del(T.table, sp_esp_sa_spi(e->in[i]));

@@ -21,7 +21,8 @@ peer_totals(const struct tun_peer *p, bool inbound, uint64_t *pk, uint64_t *by)
 	struct sp_esp_sa_stats st;
 	unsigned int e, i;
 
-	*pk = *by = 0;
+	*pk = p->gone_packets[!inbound];
+	*by = p->gone_bytes[!inbound];
 	for (e = 0; e < SP_TUN_EPOCHS; e++) {
 		const struct tun_epoch *ep = &p->ep[e];
 		unsigned int n = inbound ? ep->n_in : ep->n_out;
@@ -280,7 +281,7 @@ peer_op(void *parsed, struct cmdline *cl, void *data)
 	struct peer_res *res = parsed;
 	const struct sp_conf_peer *pc;
 	struct tun_peer *p;
-	char msg[256] = "";
+	char msg[256] = "", line[320];
 	int idx, rc;
 
 	(void)data;
@@ -314,10 +315,15 @@ peer_op(void *parsed, struct cmdline *cl, void *data)
 		     -ENOTSUP;
 	if (rc == -ENOTSUP && msg[0] == '\0')
 		snprintf(msg, sizeof(msg), "the key exchange is not running");
-	if (rc < 0)
-		sp_console_error(cl, "peer %s: %s", p->name, msg);
+	/* lib/keyx's messages already name the peer */
+	if (strncmp(msg, "peer ", 5) == 0)
+		snprintf(line, sizeof(line), "%s", msg);
 	else
-		cmdline_printf(cl, "peer %s: %s\n", p->name, msg[0] ? msg : "done");
+		snprintf(line, sizeof(line), "peer %s: %s", p->name, msg[0] ? msg : "done");
+	if (rc < 0)
+		sp_console_error(cl, "%s", line);
+	else
+		cmdline_printf(cl, "%s\n", line);
 }
 
 static cmdline_parse_token_string_t tok_peer = TOKEN_STRING_INITIALIZER(struct peer_res, peer,

@@ -34,6 +34,8 @@ struct tun_peer {
 	struct tun_epoch ep[SP_TUN_EPOCHS];
 	char state[32];
 	char detail[160];
+	/* traffic of retired epochs, so that the peer's totals survive rekeys */
+	uint64_t gone_packets[2], gone_bytes[2];   /* [0] inbound, [1] outbound */
 };
 
 struct tun_state {

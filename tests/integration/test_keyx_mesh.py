@@ -81,11 +81,17 @@ def test_transit_carries_only_esp_and_tls(pair, mesh, tmp_path):
     cap = Capture(mesh, tmp_path / "t.pcap")
     try:
         p1 = mesh.ping(mesh.ns_a, "10.2.0.2", count=5, interval=0.1)
-        g1.spctl_ok("peer", "rekey", "g2")
+        before = peer_state(g1)
+        out = g1.spctl_ok("peer", "rekey", "g2")
+        assert out.startswith("peer g2: ") and "peer g2: peer g2" not in out, out
         time.sleep(1.5)
         p2 = mesh.ping(mesh.ns_b, "fd01::2", count=5, interval=0.1)
     finally:
         cap.stop()
+    after = peer_state(g1)
+    # the peer's totals go on across rekeys (retired epochs' traffic is kept)
+    assert after["packets_out"] >= before["packets_out"] + 5, (before, after)
+    assert after["active_epoch"] > before["active_epoch"]
     assert " 0% packet loss" in p1.stdout and " 0% packet loss" in p2.stdout, \
         (p1.stdout, p2.stdout, [g.stats()["drops"] for g in pair], peer_state(g1))
     assert len(cap.fields("esp", "esp.spi")) >= 20

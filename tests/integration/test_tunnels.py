@@ -116,6 +116,8 @@ def test_path_mtu_df_gets_frag_needed(pair, mesh):
     p = mesh.ping(mesh.ns_a, "10.2.0.2", count=1, size=1447 - 28, extra=("-M", "do"))
     assert "mtu = 1446" in p.stdout, p.stdout + p.stderr
     assert g1.drop("esp-mtu") == before + 1
+    out = [s for s in g1.json("show", "sa")["sas"] if s["dir"] == "out"][0]
+    assert out["drops"]["mtu"] >= 1 and out["inner_mtu"] == 1446, out
 
 
 def test_path_mtu_ipv6_gets_packet_too_big(pair, mesh):
