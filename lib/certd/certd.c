@@ -300,48 +300,6 @@ sp_certd_renew_time(time_t not_before, time_t not_after, double at)
 	return not_before + (time_t)(life * at);
 }
 
-int
-certd_socket_in_netns(const char *netns, int domain, int type)
-{
-	char path[128];
-	int home, ns, fd, err;
-
-	if (netns == NULL || netns[0] == '\0') {
-		fd = socket(domain, type | SOCK_CLOEXEC, 0);
-		return fd < 0 ? -errno : fd;
-	}
-	snprintf(path, sizeof(path), "/run/netns/%s", netns);
-	ns = open(path, O_RDONLY | O_CLOEXEC);
-	if (ns < 0)
-		return -errno;
-	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (home < 0) {
-		err = -errno;
-		close(ns);
-		return err;
-	}
-	/* setns() moves this thread only; the socket keeps its namespace after we return */
-	if (setns(ns, CLONE_NEWNET) < 0) {
-		err = -errno;
-		close(ns);
-		close(home);
-		return err;
-	}
-	fd = socket(domain, type | SOCK_CLOEXEC, 0);
-	err = fd < 0 ? -errno : 0;
-	if (setns(home, CLONE_NEWNET) < 0) {
-		SP_LOG(certd, CRIT, "cannot return to the gateway's network namespace: %s",
-		       strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-		err = -EIO;
-	}
-	close(ns);
-	close(home);
-	return fd < 0 ? err : fd;
-}
-
 void
 certd_index_path(char *out, size_t len, const char *ca_cert)
 {

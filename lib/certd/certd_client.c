@@ -301,7 +301,7 @@ certd_client_start(struct sp_certd *cd, char *err, size_t errlen)
 		sl = sizeof(*sin6);
 	}
 	/* the gateway's own addresses, and its way out, are on the exception port's netns */
-	k->fd = certd_socket_in_netns(cd->netns, ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK);
+	k->fd = sp_ctl_socket_in_netns(cd->netns, ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK);
 	if (k->fd < 0) {
 		rc = k->fd;
 		snprintf(err, errlen, "%s: socket: %s", p->renew.url, strerror(-rc));

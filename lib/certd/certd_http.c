@@ -513,7 +513,7 @@ certd_server_start(struct sp_certd *cd, char *err, size_t errlen)
 		memcpy(&sin6->sin6_addr, cd->iss.listen.v6, 16);
 		sl = sizeof(*sin6);
 	}
-	fd = certd_socket_in_netns(cd->netns, ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK);
+	fd = sp_ctl_socket_in_netns(cd->netns, ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK);
 	if (fd < 0) {
 		snprintf(err, errlen, "issuer.listen %s: socket in netns \"%s\": %s",
 			 cd->iss.listen_str, cd->netns, strerror(-fd));

@@ -65,8 +65,6 @@ int certd_verify(const struct sp_conf_pki *pki, const struct sp_certd_material *
 int certd_install(struct sp_certd *cd, X509 *cert, STACK_OF(X509) *chain, EVP_PKEY *key,
 		  char *err, size_t errlen);
 void certd_renew_done(struct sp_certd *cd, int rc, const char *msg);
-/* A socket in the named netns ("" = ours). @return fd or -errno. */
-int certd_socket_in_netns(const char *netns, int domain, int type);
 /* Index of issued certificates next to the CA certificate (as `spctl ca` keeps it). */
 void certd_index_path(char *out, size_t len, const char *ca_cert);
 

@@ -81,6 +81,9 @@ int conf_str(struct conf_ctx *c, const config_setting_t *parent, const char *nam
 int conf_str_copy(struct conf_ctx *c, const config_setting_t *parent, const char *name,
 		  char *buf, size_t size);
 
+/* Is ip one of the gateway's interface addresses (ports.*.addresses, VLANs included)? */
+bool conf_own_address(const struct sp_conf *conf, const struct sp_ip *ip);
+
 /* Character-class checks shared by several settings. */
 bool conf_name_ok(const char *s, size_t max);
 bool conf_printable(const char *s);

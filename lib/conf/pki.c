@@ -73,19 +73,6 @@ parse_hostport(const char *v, struct sp_ip *ip, uint16_t *port)
 	return 0;
 }
 
-static bool
-is_own_address(const struct sp_conf *conf, const struct sp_ip *ip)
-{
-	unsigned int p, i, a;
-
-	for (p = 0; p < conf->n_ports; p++)
-		for (i = 0; i < conf->ports[p].n_ifaces; i++)
-			for (a = 0; a < conf->ports[p].ifaces[i].n_addrs; a++)
-				if (sp_ip_equal(&conf->ports[p].ifaces[i].addrs[a], ip))
-					return true;
-	return false;
-}
-
 static int
 parse_renew(struct conf_ctx *c, const config_setting_t *pki)
 {
@@ -251,7 +238,7 @@ conf_parse_issuer(struct conf_ctx *c, const config_setting_t *root)
 	if (strlen(v) >= sizeof(k->listen_str) || parse_hostport(v, &k->listen, &k->port) < 0)
 		return conf_err(c, s, "%s: use \"ADDRESS:PORT\" (IPv6 as \"[ADDRESS]:PORT\")",
 				conf_quote(v, q, sizeof(q)));
-	if (!is_own_address(c->conf, &k->listen))
+	if (!conf_own_address(c->conf, &k->listen))
 		return conf_err(c, s, "%s is not an address of the gateway (ports.*.addresses)",
 				conf_quote(v, q, sizeof(q)));
 	if (!c->conf->exception.enabled)

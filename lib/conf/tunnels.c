@@ -54,19 +54,6 @@ conf_parse_crypto(struct conf_ctx *c, const config_setting_t *root)
 }
 
 static bool
-own_address(const struct sp_conf *conf, const struct sp_ip *ip)
-{
-	unsigned int p, i, a;
-
-	for (p = 0; p < conf->n_ports; p++)
-		for (i = 0; i < conf->ports[p].n_ifaces; i++)
-			for (a = 0; a < conf->ports[p].ifaces[i].n_addrs; a++)
-				if (sp_ip_equal(&conf->ports[p].ifaces[i].addrs[a], ip))
-					return true;
-	return false;
-}
-
-static bool
 on_connected_subnet(const struct sp_conf *conf, const struct sp_ip *ip)
 {
 	unsigned int p, i, a;
@@ -307,7 +294,7 @@ parse_peer(struct conf_ctx *c, const config_setting_t *g, unsigned int pi)
 		return -EINVAL;
 	if (sp_ip_parse(v, &p->address, false) < 0)
 		return conf_err(c, s, "invalid address %s", conf_quote(v, q, sizeof(q)));
-	if (own_address(c->conf, &p->address))
+	if (conf_own_address(c->conf, &p->address))
 		return conf_err(c, s, "%s is one of our own addresses", conf_quote(v, q, sizeof(q)));
 	for (k = 0; k < pi; k++) {
 		unsigned int j;
@@ -332,7 +319,7 @@ parse_peer(struct conf_ctx *c, const config_setting_t *g, unsigned int pi)
 		if (p->local.family != p->address.family)
 			return conf_err(c, s, "%s and the peer's address are of different families",
 					conf_quote(v, q, sizeof(q)));
-		if (!own_address(c->conf, &p->local))
+		if (!conf_own_address(c->conf, &p->local))
 			return conf_err(c, s, "%s is not an address of the gateway "
 					"(ports.*.addresses)", conf_quote(v, q, sizeof(q)));
 		p->has_local = true;

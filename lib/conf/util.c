@@ -389,3 +389,16 @@ conf_mac_parse(const char *s, struct rte_ether_addr *mac)
 	}
 	return 0;
 }
+
+bool
+conf_own_address(const struct sp_conf *conf, const struct sp_ip *ip)
+{
+	unsigned int p, i, a;
+
+	for (p = 0; p < conf->n_ports; p++)
+		for (i = 0; i < conf->ports[p].n_ifaces; i++)
+			for (a = 0; a < conf->ports[p].ifaces[i].n_addrs; a++)
+				if (sp_ip_equal(&conf->ports[p].ifaces[i].addrs[a], ip))
+					return true;
+	return false;
+}

@@ -44,6 +44,14 @@ int sp_ctl_run(struct sp_ctl *ctl);
 void sp_ctl_stop(struct sp_ctl *ctl);
 bool sp_ctl_stopping(const struct sp_ctl *ctl);
 
+/**
+ * A socket(domain, type | SOCK_CLOEXEC) created in the named network namespace (a bind mount
+ * under /run/netns, as `ip netns add` makes), or in ours when netns is NULL or "". Only the
+ * calling thread enters the namespace, and only for the call.
+ * @return the fd, or -errno (-EIO when the thread could not return: the socket is closed).
+ */
+int sp_ctl_socket_in_netns(const char *netns, int domain, int type);
+
 /** Monotonic milliseconds. */
 uint64_t sp_ctl_now_ms(void);
 

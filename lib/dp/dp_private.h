@@ -131,6 +131,24 @@ uint16_t dp_tun_drain_handoff(struct sp_worker *w);
 bool dp_tun_is_esp4(const struct rte_mbuf *m);
 bool dp_tun_is_esp6(const struct rte_mbuf *m);
 
+/*
+ * With tunnels, a source behind a peer is only believed when the packet came out of that
+ * peer's tunnel: plaintext from such a source is spoofed, and a decrypted packet from a source
+ * behind another peer (or behind no peer) is refused too. snh is the source's next hop.
+ * @return the drop reason, or 0.
+ */
+static inline enum sp_drop
+dp_tun_src_check(const struct sp_meta *meta, const struct sp_nexthop *snh, bool from_kernel)
+{
+	if (meta->tun_peer != 0) {
+		if (snh->type != SP_NH_TUNNEL || snh->peer + 1 != meta->tun_peer)
+			return SP_DROP_TUN_RPF;
+	} else if (snh->type == SP_NH_TUNNEL && !from_kernel) {
+		return SP_DROP_TUN_PLAINTEXT;
+	}
+	return 0;
+}
+
 /* icmp.c */
 /** Send an ICMP error about m (which the caller still drops). */
 void dp_icmp4_error(struct sp_worker *w, struct rte_mbuf *m, uint8_t type, uint8_t code,

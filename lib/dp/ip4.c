@@ -162,23 +162,6 @@ dp_ip4_route_out(struct sp_worker *w, struct rte_mbuf *m)
 	}
 }
 
-/*
- * With tunnels, a source behind a peer is only believed when the packet came out of that
- * peer's tunnel: plaintext from such a source is spoofed, and a decrypted packet from a source
- * behind another peer (or behind no peer) is refused too. @return the drop reason, or 0.
- */
-static inline enum sp_drop
-tun_src_check(const struct sp_meta *meta, const struct sp_nexthop *snh, bool from_kernel)
-{
-	if (meta->tun_peer != 0) {
-		if (snh->type != SP_NH_TUNNEL || snh->peer + 1 != meta->tun_peer)
-			return SP_DROP_TUN_RPF;
-	} else if (snh->type == SP_NH_TUNNEL && !from_kernel) {
-		return SP_DROP_TUN_PLAINTEXT;
-	}
-	return 0;
-}
-
 void
 dp_ip4_input(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -225,7 +208,7 @@ dp_ip4_input(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		bool from_kernel = exc != NULL && dp_meta(m)->rx_iface == exc->id;
 
 		if (w->tun != NULL) {
-			enum sp_drop r = tun_src_check(dp_meta(m), sp_rtab_nh(rt, snh[i]),
+			enum sp_drop r = dp_tun_src_check(dp_meta(m), sp_rtab_nh(rt, snh[i]),
 						       from_kernel);
 
 			if (r != 0) {

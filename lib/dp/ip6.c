@@ -177,19 +177,6 @@ dp_ip6_route_out(struct sp_worker *w, struct rte_mbuf *m)
 	}
 }
 
-/* As tun_src_check() in ip4.c. */
-static inline enum sp_drop
-tun_src_check6(const struct sp_meta *meta, const struct sp_nexthop *snh, bool from_kernel)
-{
-	if (meta->tun_peer != 0) {
-		if (snh->type != SP_NH_TUNNEL || snh->peer + 1 != meta->tun_peer)
-			return SP_DROP_TUN_RPF;
-	} else if (snh->type == SP_NH_TUNNEL && !from_kernel) {
-		return SP_DROP_TUN_PLAINTEXT;
-	}
-	return 0;
-}
-
 static bool
 is_nd(const struct rte_ipv6_hdr *ip, uint32_t len)
 {
@@ -258,7 +245,7 @@ dp_ip6_input(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		bool from_kernel = exc != NULL && dp_meta(m)->rx_iface == exc->id;
 
 		if (w->tun != NULL) {
-			enum sp_drop r = tun_src_check6(dp_meta(m), sp_rtab_nh(rt, snh[i]),
+			enum sp_drop r = dp_tun_src_check(dp_meta(m), sp_rtab_nh(rt, snh[i]),
 							from_kernel);
 
 			if (r != 0) {

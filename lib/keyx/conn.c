@@ -47,48 +47,6 @@ struct kx_conn {
 
 static void conn_drive(struct kx_conn *c);
 
-int
-kx_socket(const char *netns, int domain, int type)
-{
-	char path[128];
-	int home, ns, fd, err;
-
-	if (netns == NULL || netns[0] == '\0') {
-		fd = socket(domain, type | SOCK_CLOEXEC, 0);
-		return fd < 0 ? -errno : fd;
-	}
-	snprintf(path, sizeof(path), "/run/netns/%s", netns);
-	ns = open(path, O_RDONLY | O_CLOEXEC);
-	if (ns < 0)
-		return -errno;
-	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (home < 0) {
-		err = -errno;
-		close(ns);
-		return err;
-	}
-	/* setns() moves this thread only, and a socket keeps the namespace it was made in */
-	if (setns(ns, CLONE_NEWNET) < 0) {
-		err = -errno;
-		close(ns);
-		close(home);
-		return err;
-	}
-	fd = socket(domain, type | SOCK_CLOEXEC, 0);
-	err = fd < 0 ? -errno : 0;
-	if (setns(home, CLONE_NEWNET) < 0) {
-		SP_LOG(keyx, CRIT, "cannot return to the gateway's network namespace: %s",
-		       strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-		err = -EIO;
-	}
-	close(ns);
-	close(home);
-	return fd < 0 ? err : fd;
-}
-
 static socklen_t
 to_sockaddr(const struct sp_ip *ip, uint16_t port, struct sockaddr_storage *ss)
 {
@@ -614,7 +572,7 @@ kx_connect(struct kx_peer *p, char *err, size_t errlen)
 	socklen_t sl;
 	int fd, one = 1, rc;
 
-	fd = kx_socket(k->netns, p->local.family, SOCK_STREAM | SOCK_NONBLOCK);
+	fd = sp_ctl_socket_in_netns(k->netns, p->local.family, SOCK_STREAM | SOCK_NONBLOCK);
 	if (fd < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(-fd));
 		return fd;
@@ -750,7 +708,7 @@ kx_listen_start(struct sp_keyx *k, char *err, size_t errlen)
 		if (j < i)
 			continue;
 		sp_ip_format(a, as, sizeof(as), false);
-		fd = kx_socket(k->netns, a->family, SOCK_STREAM | SOCK_NONBLOCK);
+		fd = sp_ctl_socket_in_netns(k->netns, a->family, SOCK_STREAM | SOCK_NONBLOCK);
 		if (fd < 0) {
 			snprintf(err, errlen, "listen %s port %u: socket: %s", as, k->tun.port,
 				 strerror(-fd));

@@ -220,7 +220,6 @@ void kx_session_event(struct kx_peer *p, enum kx_event ev);
 void kx_schedule_retry(struct kx_peer *p, bool reset);
 
 /* conn.c */
-int kx_socket(const char *netns, int domain, int type);
 int kx_listen_start(struct sp_keyx *k, char *err, size_t errlen);
 void kx_listen_stop(struct sp_keyx *k);
 int kx_connect(struct kx_peer *p, char *err, size_t errlen);

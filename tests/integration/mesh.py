@@ -14,6 +14,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, SPCTL, Gateway, Topo, run, wait_for
 
 MESH_SH = ROOT / "scripts" / "netns-mesh.sh"
@@ -45,6 +47,20 @@ class MeshTopo(Topo):
         v.tap = f"{self.prefix}-x{n}"
         v.ns_gw = f"{self.prefix}-g{n}"
         return v
+
+
+def mesh_fixture(tag):
+    """A module-scoped `mesh` fixture: the topology under prefix tag<pid % 1000>, removed at
+    the end of the module."""
+    @pytest.fixture(scope="module")
+    def mesh():
+        t = MeshTopo(f"{tag}{os.getpid() % 1000}")
+        t.up()
+        try:
+            yield t
+        finally:
+            t.down()
+    return mesh
 
 
 def mesh_conf(gw, n, peer_block, *, workers="[1]", lcores="0-1", engine="ipsec_mb",
@@ -210,3 +226,11 @@ def peer_state(gw):
 def established(gw):
     p = peer_state(gw)
     return p is not None and p["state"] == "established" and p["active_epoch"] >= 1
+
+
+def pki_fixture():
+    """A module-scoped `pki` fixture: one MeshPki in a temporary directory."""
+    @pytest.fixture(scope="module")
+    def pki(tmp_path_factory):
+        return MeshPki(tmp_path_factory.mktemp("mesh-pki"))
+    return pki

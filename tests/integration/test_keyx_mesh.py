@@ -13,22 +13,13 @@ import time
 import pytest
 
 from conftest import PYTHON, stop_gateway, wait_for
-from mesh import TUN, Capture, MeshPki, MeshTopo, established, make_gw, peer_state
+from mesh import TUN, Capture, established, make_gw, mesh_fixture, peer_state, pki_fixture
 
 
-@pytest.fixture(scope="module")
-def mesh():
-    t = MeshTopo(f"skx{os.getpid() % 1000}")
-    t.up()
-    try:
-        yield t
-    finally:
-        t.down()
+mesh = mesh_fixture("skx")
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return MeshPki(tmp_path_factory.mktemp("mesh-pki"))
+pki = pki_fixture()
 
 
 @pytest.fixture(scope="module")

@@ -11,22 +11,14 @@ import time
 import pytest
 
 from conftest import PYTHON, Gateway, stop_gateway, wait_for
-from mesh import TUN, MeshPki, MeshTopo, established, keyed_peer, make_gw, mesh_conf, peer_state
+from mesh import (TUN, MeshPki, established, keyed_peer, make_gw, mesh_conf, mesh_fixture,
+                  peer_state, pki_fixture)
 
 
-@pytest.fixture(scope="module")
-def mesh():
-    t = MeshTopo(f"skp{os.getpid() % 1000}")
-    t.up()
-    try:
-        yield t
-    finally:
-        t.down()
+mesh = mesh_fixture("skp")
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return MeshPki(tmp_path_factory.mktemp("mesh-pki"))
+pki = pki_fixture()
 
 
 @pytest.mark.parametrize("case", ["wrong-identity", "unknown-ca"])

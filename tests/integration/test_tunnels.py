@@ -8,17 +8,10 @@ import os
 import pytest
 
 from conftest import PYTHON, Gateway, stop_gateway, wait_for
-from mesh import Capture, MeshTopo, manual_peer, mesh_conf
+from mesh import Capture, manual_peer, mesh_conf, mesh_fixture
 
 
-@pytest.fixture(scope="module")
-def mesh():
-    t = MeshTopo(f"smt{os.getpid() % 1000}")
-    t.up()
-    try:
-        yield t
-    finally:
-        t.down()
+mesh = mesh_fixture("smt")
 
 
 @pytest.fixture(scope="module")
