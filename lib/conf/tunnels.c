@@ -442,7 +442,7 @@ conf_parse_tunnels(struct conf_ctx *c, const config_setting_t *root)
 	    conf_u32(c, grp, "port", 1, 65535, 4501, &port) < 0 ||
 	    conf_bool(c, grp, "esn", &t->esn) < 0 ||
 	    conf_bool(c, grp, "udp_encap", &t->udp_encap) < 0 ||
-	    conf_u32(c, grp, "replay_window", 64, 32768, 1024, &t->replay_window) < 0 ||
+	    conf_u32(c, grp, "replay_window", 0, 32768, 1024, &t->replay_window) < 0 ||
 	    conf_u32(c, grp, "dpd_interval_ms", 100, 60000, 1000, &t->dpd_interval_ms) < 0 ||
 	    conf_u32(c, grp, "dpd_timeout_ms", 300, 600000, 5000, &t->dpd_timeout_ms) < 0 ||
 	    conf_u32(c, grp, "drain_ms", 0, 60000, 2000, &t->drain_ms) < 0 ||
@@ -450,9 +450,11 @@ conf_parse_tunnels(struct conf_ctx *c, const config_setting_t *root)
 	    parse_lifetime(c, grp) < 0)
 		return -EINVAL;
 	t->port = (uint16_t)port;
-	if ((t->replay_window & (t->replay_window - 1)) != 0)
+	if ((t->replay_window & (t->replay_window - 1)) != 0 || (t->replay_window != 0 &&
+							       t->replay_window < 64))
 		return conf_err(c, config_setting_get_member(grp, "replay_window"),
-				"%u is not a power of two", t->replay_window);
+				"%u is not 0 (off) or a power of two in 64..32768",
+				t->replay_window);
 	if (t->dpd_timeout_ms < 2 * t->dpd_interval_ms)
 		return conf_err(c, config_setting_get_member(grp, "dpd_timeout_ms"),
 				"%u must be at least twice dpd_interval_ms (%u)", t->dpd_timeout_ms,
@@ -482,5 +484,14 @@ conf_parse_tunnels(struct conf_ctx *c, const config_setting_t *root)
 			return -EINVAL;
 		t->n_peers = i + 1;
 	}
+	/* RFC 4303 3.4.3 lets a receiver turn anti-replay off; only where keys are static
+	 * anyway (manual SAs restart their sequence numbers) and no ESN needs a window */
+	for (i = 0; t->replay_window == 0 && i < t->n_peers; i++)
+		if (t->peers[i].n_manual == 0 || t->peers[i].esn)
+			return conf_err(c, config_setting_get_member(grp, "replay_window"),
+					"0 (anti-replay off) is only for manual peers without ESN: "
+					"peer \"%s\" %s", t->peers[i].name,
+					t->peers[i].n_manual == 0 ? "is keyed by the key exchange" :
+					"uses ESN");
 	return 0;
 }

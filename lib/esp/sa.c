@@ -96,6 +96,13 @@ conf_check(const struct sp_esp_sa_conf *c, char *err, size_t errlen)
 	} else if (c->dir == SP_ESP_INBOUND) {
 		uint32_t w = c->replay_window ? c->replay_window : SP_ESP_REPLAY_MIN;
 
+		/* without a window there is nothing to infer the high half of an ESN from */
+		if (c->replay_off && c->esn) {
+			snprintf(err, errlen, "anti-replay can only be off without extended "
+				 "sequence numbers");
+			return -EINVAL;
+		}
+
 		if (sp_esp_replay_mem(w) == 0) {
 			snprintf(err, errlen, "replay window %u is not a power of two in %u..%u",
 				 c->replay_window, SP_ESP_REPLAY_MIN, SP_ESP_REPLAY_MAX);

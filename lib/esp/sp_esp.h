@@ -93,6 +93,8 @@ struct sp_esp_sa_conf {
 	uint16_t udp_dport;           /**< 0: 4500 */
 	bool esn;                     /**< 64-bit extended sequence numbers */
 	uint32_t replay_window;       /**< inbound: power of two 64..SP_ESP_REPLAY_MAX; 0: 64 */
+	bool replay_off;              /**< inbound: no anti-replay (RFC 4303 3.4.3 lets the
+				       *   receiver disable it; manual keys, never with esn) */
 	uint16_t path_mtu;            /**< outbound: largest outer packet the mesh link takes */
 	uint8_t ttl;                  /**< outer TTL / hop limit; 0: 64 */
 	unsigned int owner;           /**< worker id that owns the SA's state */

@@ -165,6 +165,7 @@ sa_conf_fill(struct sp_esp_sa_conf *c, const struct tun_peer *p, enum sp_esp_dir
 	c->udp_encap = pc->udp_encap;
 	c->esn = pc->esn;
 	c->replay_window = T.conf.replay_window;
+	c->replay_off = T.conf.replay_window == 0;
 	c->path_mtu = p->path_mtu;
 	c->owner = owner;
 	c->tag = p->index;

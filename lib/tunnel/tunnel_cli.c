@@ -160,7 +160,7 @@ sa_json(struct sp_json *j, const struct tun_peer *p, const struct tun_epoch *ep,
 	sp_json_bool(j, "udp_encap", c->udp_encap);
 	sp_json_u64(j, "seq", sp_esp_sa_seq(sa));
 	if (c->dir == SP_ESP_INBOUND)
-		sp_json_u64(j, "replay_window", c->replay_window);
+		sp_json_u64(j, "replay_window", c->replay_off ? 0 : c->replay_window);
 	else
 		sp_json_u64(j, "inner_mtu", sp_esp_inner_mtu(sa));
 	sp_json_u64(j, "age_s", sp_tun_now() - c->created);
