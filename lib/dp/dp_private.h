@@ -114,6 +114,9 @@ bool dp_eth_prepend(struct rte_mbuf *m, const struct sp_iface *ifc,
 /* ip4.c / ip6.c */
 void dp_ip4_input(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n);
 void dp_ip6_input(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n);
+/** Send towards a CONNECTED or GATEWAY next hop (MTU, fragmentation, neighbour). */
+void dp_ip4_output(struct sp_worker *w, struct rte_mbuf *m, const struct sp_nexthop *nhp);
+void dp_ip6_output(struct sp_worker *w, struct rte_mbuf *m, const struct sp_nexthop *nhp);
 /** Route a packet the gateway originated (echo reply, ICMP error, kernel traffic). */
 void dp_ip4_route_out(struct sp_worker *w, struct rte_mbuf *m);
 void dp_ip6_route_out(struct sp_worker *w, struct rte_mbuf *m);

@@ -94,9 +94,9 @@ fragment4(struct sp_worker *w, struct rte_mbuf *m, const struct sp_iface *ifc,
 	}
 }
 
-/* Send m (TTL already handled) towards next hop nhp. */
-static void
-output4(struct sp_worker *w, struct rte_mbuf *m, const struct sp_nexthop *nhp)
+/* Send m (TTL already handled) towards next hop nhp (CONNECTED or GATEWAY). */
+void
+dp_ip4_output(struct sp_worker *w, struct rte_mbuf *m, const struct sp_nexthop *nhp)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 	const struct sp_iface *ifc = sp_iface_get(nhp->iface);
@@ -144,7 +144,7 @@ dp_ip4_route_out(struct sp_worker *w, struct rte_mbuf *m)
 		break;
 	case SP_NH_CONNECTED:
 	case SP_NH_GATEWAY:
-		output4(w, m, nhp);
+		dp_ip4_output(w, m, nhp);
 		break;
 	case SP_NH_BLACKHOLE:
 		dp_drop(w, m, SP_DROP_BLACKHOLE);
@@ -258,7 +258,7 @@ dp_ip4_input(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 			tun[nt++] = m;
 			continue;
 		}
-		output4(w, m, nhp);
+		dp_ip4_output(w, m, nhp);
 	}
 	if (ne > 0)
 		dp_tun_decap(w, esp, ne);

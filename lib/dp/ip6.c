@@ -117,8 +117,8 @@ local6(struct sp_worker *w, struct rte_mbuf *m)
 	dp_to_kernel(w, m, SP_ETHERTYPE_IPV6);
 }
 
-static void
-output6(struct sp_worker *w, struct rte_mbuf *m, const struct sp_nexthop *nhp)
+void
+dp_ip6_output(struct sp_worker *w, struct rte_mbuf *m, const struct sp_nexthop *nhp)
 {
 	const struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv6_hdr *);
 	const struct sp_iface *ifc = sp_iface_get(nhp->iface);
@@ -160,7 +160,7 @@ dp_ip6_route_out(struct sp_worker *w, struct rte_mbuf *m)
 		break;
 	case SP_NH_CONNECTED:
 	case SP_NH_GATEWAY:
-		output6(w, m, nhp);
+		dp_ip6_output(w, m, nhp);
 		break;
 	case SP_NH_BLACKHOLE:
 		dp_drop(w, m, SP_DROP_BLACKHOLE);
@@ -294,7 +294,7 @@ dp_ip6_input(struct sp_worker *w, struct rte_mbuf **pkts, uint16_t n)
 			tun[nt++] = m;
 			continue;
 		}
-		output6(w, m, nhp);
+		dp_ip6_output(w, m, nhp);
 	}
 	if (ne > 0)
 		dp_tun_decap(w, esp, ne);

@@ -182,12 +182,36 @@ encap_flush(struct sp_worker *w, struct sp_esp_sa *sa, struct rte_mbuf **pkts, u
 		dp_drop(w, pkts[i], esp_drop_map[r < SP_ESP_DROP_MAX ? r : 0]);
 	}
 	w->st->ctr[SP_CTR_ESP_ENCAP] += k;
-	for (i = 0; i < k; i++) {
-		dp_meta(pkts[i])->tun_outer = 1;
-		if (outer4)
-			dp_ip4_route_out(w, pkts[i]);
-		else
-			dp_ip6_route_out(w, pkts[i]);
+	if (k == 0)
+		return;
+	/* Every packet of the burst goes to the same tunnel end: one route lookup for all. */
+	{
+		const struct sp_rtab *rt = sp_route_table();
+		const struct sp_ip *dst = &sp_esp_sa_conf(sa)->dst;
+		const struct sp_nexthop *nhp;
+		uint64_t id;
+
+		if (outer4) {
+			uint32_t d = rte_be_to_cpu_32(dst->v4);
+
+			sp_rtab_lookup4(rt, &d, &id, 1);
+		} else {
+			sp_rtab_lookup6(rt, (const uint8_t(*)[16])dst->v6, &id, 1);
+		}
+		nhp = sp_rtab_nh(rt, id);
+		for (i = 0; i < k; i++) {
+			dp_meta(pkts[i])->tun_outer = 1;
+			if (nhp->type == SP_NH_CONNECTED || nhp->type == SP_NH_GATEWAY) {
+				if (outer4)
+					dp_ip4_output(w, pkts[i], nhp);
+				else
+					dp_ip6_output(w, pkts[i], nhp);
+			} else if (outer4) {
+				dp_ip4_route_out(w, pkts[i]);   /* local, blackhole, loop: its rules */
+			} else {
+				dp_ip6_route_out(w, pkts[i]);
+			}
+		}
 	}
 }
 

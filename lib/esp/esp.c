@@ -240,34 +240,32 @@ reject(struct sp_esp_ctx *c, struct sp_esp_sa *sa, uint16_t i, enum sp_esp_drop 
 		c->drops[why]++;
 }
 
-static void
-outer_build(const struct sp_esp_sa *sa, uint8_t *h, uint32_t tot, uint8_t tos)
+void
+esp_outer_template(struct sp_esp_sa *sa)
 {
 	const struct sp_esp_sa_conf *cf = &sa->conf;
 	uint8_t proto = cf->udp_encap ? IPPROTO_UDP : IPPROTO_ESP;
-	uint32_t l4;
+	uint8_t *h = sa->outer_tmpl;
+	uint32_t l4, sum = 0;
 
+	memset(h, 0, sizeof(sa->outer_tmpl));
 	if (cf->dst.family == AF_INET) {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)h;
 
 		ip->version_ihl = 0x45;
-		ip->type_of_service = tos;
-		ip->total_length = rte_cpu_to_be_16((uint16_t)tot);
-		ip->packet_id = 0;
 		/* never fragmented on the mesh link: the inner sender gets the PMTU instead */
 		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 		ip->time_to_live = cf->ttl;
 		ip->next_proto_id = proto;
-		ip->hdr_checksum = 0;
 		ip->src_addr = cf->src.v4;
 		ip->dst_addr = cf->dst.v4;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		/* the words as rte_raw_cksum reads them; TOS and length are added per packet */
+		for (l4 = 0; l4 < 20; l4 += 2)
+			sum += (uint32_t)h[l4] | (uint32_t)h[l4 + 1] << 8;
 		l4 = 20;
 	} else {
 		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)h;
 
-		ip->vtc_flow = rte_cpu_to_be_32(6u << 28 | (uint32_t)tos << 20);
-		ip->payload_len = rte_cpu_to_be_16((uint16_t)(tot - 40));
 		ip->proto = proto;
 		ip->hop_limits = cf->ttl;
 		memcpy(ip->src_addr, cf->src.v6, 16);
@@ -279,8 +277,46 @@ outer_build(const struct sp_esp_sa *sa, uint8_t *h, uint32_t tot, uint8_t tos)
 
 		u->src_port = rte_cpu_to_be_16(cf->udp_sport);
 		u->dst_port = rte_cpu_to_be_16(cf->udp_dport);
+		/* RFC 3948: checksum 0 over IPv4; IPv6 computed after sealing */
+	}
+	sa->v4_sum = sum;
+}
+
+/*
+ * The outer header from the SA's template: one copy, then TOS and lengths. The IPv4 checksum
+ * is summed from the template's precomputed words instead of read back from the freshly
+ * written header (mixed-size stores followed by 16-bit loads stall store forwarding, and
+ * the headroom line is often still on its way in).
+ */
+static inline void
+outer_build(const struct sp_esp_sa *sa, uint8_t *h, uint32_t tot, uint8_t tos)
+{
+	const struct sp_esp_sa_conf *cf = &sa->conf;
+	uint32_t l4;
+
+	memcpy(h, sa->outer_tmpl, sa->outer_len);
+	if (cf->dst.family == AF_INET) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)h;
+		uint16_t len_be = rte_cpu_to_be_16((uint16_t)tot);
+		uint32_t sum = sa->v4_sum + ((uint32_t)tos << 8) + len_be;
+
+		ip->type_of_service = tos;
+		ip->total_length = len_be;
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		ip->hdr_checksum = sum == 0xffff ? (uint16_t)sum : (uint16_t)~sum;
+		l4 = 20;
+	} else {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)h;
+
+		ip->vtc_flow = rte_cpu_to_be_32(6u << 28 | (uint32_t)tos << 20);
+		ip->payload_len = rte_cpu_to_be_16((uint16_t)(tot - 40));
+		l4 = 40;
+	}
+	if (cf->udp_encap) {
+		struct rte_udp_hdr *u = (struct rte_udp_hdr *)(h + l4);
+
 		u->dgram_len = rte_cpu_to_be_16((uint16_t)(tot - l4));
-		u->dgram_cksum = 0;  /* RFC 3948: 0 over IPv4; IPv6 computed after sealing */
 	}
 }
 

@@ -23,8 +23,15 @@ struct sp_esp_sa {
 	rte_be32_t spi_be;
 	uint16_t outer_len;            /**< outer IP (+ UDP) header bytes */
 	uint16_t inner_mtu;
+	/* outbound: the outer header with every per-SA field set (TOS, lengths and checksum 0),
+	 * and the one's-complement sum of the IPv4 header's constant words */
+	uint32_t v4_sum;
+	uint8_t outer_tmpl[48];
 	struct esp_state s;
 	uint64_t bits[];               /**< replay bitmap (inbound) */
 };
+
+/* sa.c -> esp.c: fill outer_tmpl and v4_sum from the SA's configuration. */
+void esp_outer_template(struct sp_esp_sa *sa);
 
 #endif

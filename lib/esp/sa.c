@@ -153,9 +153,10 @@ sp_esp_sa_create(const struct sp_esp_sa_conf *conf, struct sp_crypto_engine *e, 
 	sa->eng = e;
 	sa->spi_be = rte_cpu_to_be_32(conf->spi);
 	sa->outer_len = outer_hdr_len(conf);
-	if (conf->dir == SP_ESP_OUTBOUND)
+	if (conf->dir == SP_ESP_OUTBOUND) {
 		sa->inner_mtu = inner_mtu(conf->path_mtu, sa->outer_len);
-	else
+		esp_outer_template(sa);
+	} else
 		sp_esp_replay_init(&sa->s.rp, w, conf->esn, sa->bits);
 	sa->sess = sp_crypto_sess_create(e, &conf->key, conf->dir == SP_ESP_OUTBOUND ?
 					 SP_CRYPTO_ENCRYPT : SP_CRYPTO_DECRYPT);

@@ -2,10 +2,12 @@
 /*
  * ipsec-mb engine: AES-GCM with Intel's multi-buffer library, synchronous. Each context owns
  * one IMB_MGR (never shared between threads); sessions hold the expanded keys and GHASH tables,
- * precomputed once on the control core with the engine's own manager. A burst is submitted
- * through the job API and flushed before enqueue returns, so ops come back in order on the
- * next dequeue. In place; the ICV is written straight into the mbuf on encrypt and compared
- * in constant time on decrypt.
+ * precomputed once on the control core with the engine's own manager. Each op goes through
+ * the library's direct GCM calls (IMB_AES*_GCM_ENC/DEC): GCM gains nothing from the job
+ * manager's multi-buffer queue, and filling a job costs more than a 64-byte packet's cipher
+ * work. Ops are done when enqueue returns and come back in order on the next dequeue. In
+ * place; the ICV is written straight into the mbuf on encrypt and compared in constant time
+ * on decrypt.
  */
 #include <intel-ipsec-mb.h>
 
@@ -25,9 +27,6 @@ struct imb_ctx {
 	struct sp_crypto_ctx base;
 	IMB_MGR *mgr;
 	struct sp_crypto_done done;
-	/* Per-burst scratch: the job API reads the nonce and writes the tag after submit. */
-	uint8_t nonce[SP_CRYPTO_MAX_BURST][SP_CRYPTO_NONCE_LEN];
-	uint8_t tag[SP_CRYPTO_MAX_BURST][SP_CRYPTO_ICV_LEN];
 };
 
 static IMB_MGR *
@@ -135,75 +134,46 @@ imb_ctx_destroy(struct sp_crypto_engine *e, struct sp_crypto_ctx *base)
 
 	RTE_SET_USED(e);
 	free_mb_mgr(c->mgr);
-	sp_crypto_wipe(c->nonce, sizeof(c->nonce) + sizeof(c->tag));
 	sp_crypto_free(c);
 }
 
-/* A job came back: its op's status; on decrypt, the computed tag against the ICV. */
-static void
-imb_complete(IMB_JOB *job)
-{
-	struct sp_crypto_op *op = job->user_data;
-	const uint8_t *icv;
-
-	if (unlikely(job->status != IMB_STATUS_COMPLETED)) {
-		op->status = -EIO;
-		return;
-	}
-	if (job->user_data2 == NULL) {
-		op->status = 0;
-		return;
-	}
-	icv = rte_pktmbuf_mtod_offset(op->m, const uint8_t *, op->icv_off);
-	op->status = sp_crypto_icv_cmp(job->user_data2, icv) == 0 ? 0 : -EBADMSG;
-}
-
-static void
-imb_fill(struct imb_ctx *c, IMB_JOB *job, struct sp_crypto_op *op, unsigned int slot)
+/* One op, synchronously: encrypt writes the ICV in place; decrypt compares it. */
+static inline void
+imb_run(IMB_MGR *mgr, struct gcm_context_data *gctx, struct sp_crypto_op *op)
 {
 	const struct imb_sess *s = (const struct imb_sess *)op->sess;
 	uint8_t *data = rte_pktmbuf_mtod_offset(op->m, uint8_t *, op->data_off);
+	uint8_t *icv = rte_pktmbuf_mtod_offset(op->m, uint8_t *, op->icv_off);
+	uint8_t nonce[SP_CRYPTO_NONCE_LEN], tag[SP_CRYPTO_ICV_LEN];
+	bool k128 = s->base.alg == SP_CRYPTO_AES128_GCM;
 
-	memcpy(c->nonce[slot], s->salt, SP_CRYPTO_SALT_LEN);
-	memcpy(c->nonce[slot] + SP_CRYPTO_SALT_LEN, op->iv, SP_CRYPTO_IV_LEN);
-	job->cipher_mode = IMB_CIPHER_GCM;
-	job->hash_alg = IMB_AUTH_AES_GMAC;
-	job->enc_keys = &s->keys;
-	job->dec_keys = &s->keys;
-	job->key_len_in_bytes = s->base.alg == SP_CRYPTO_AES128_GCM ? IMB_KEY_128_BYTES :
-								      IMB_KEY_256_BYTES;
-	job->src = data;
-	job->dst = data;
-	job->cipher_start_src_offset_in_bytes = 0;
-	job->msg_len_to_cipher_in_bytes = op->data_len;
-	job->hash_start_src_offset_in_bytes = 0;
-	job->msg_len_to_hash_in_bytes = op->data_len;
-	job->iv = c->nonce[slot];
-	job->iv_len_in_bytes = SP_CRYPTO_NONCE_LEN;
-	job->u.GCM.aad = op->aad;
-	job->u.GCM.aad_len_in_bytes = op->aad_len;
-	job->auth_tag_output_len_in_bytes = SP_CRYPTO_ICV_LEN;
-	job->user_data = op;
+	memcpy(nonce, s->salt, SP_CRYPTO_SALT_LEN);
+	memcpy(nonce + SP_CRYPTO_SALT_LEN, op->iv, SP_CRYPTO_IV_LEN);
 	if (s->base.dir == SP_CRYPTO_ENCRYPT) {
-		job->cipher_direction = IMB_DIR_ENCRYPT;
-		job->chain_order = IMB_ORDER_CIPHER_HASH;
-		job->auth_tag_output = rte_pktmbuf_mtod_offset(op->m, uint8_t *, op->icv_off);
-		job->user_data2 = NULL;
-	} else {
-		job->cipher_direction = IMB_DIR_DECRYPT;
-		job->chain_order = IMB_ORDER_HASH_CIPHER;
-		job->auth_tag_output = c->tag[slot];
-		job->user_data2 = c->tag[slot];
+		if (k128)
+			IMB_AES128_GCM_ENC(mgr, &s->keys, gctx, data, data, op->data_len, nonce,
+					   op->aad, op->aad_len, icv, SP_CRYPTO_ICV_LEN);
+		else
+			IMB_AES256_GCM_ENC(mgr, &s->keys, gctx, data, data, op->data_len, nonce,
+					   op->aad, op->aad_len, icv, SP_CRYPTO_ICV_LEN);
+		op->status = 0;
+		return;
 	}
+	if (k128)
+		IMB_AES128_GCM_DEC(mgr, &s->keys, gctx, data, data, op->data_len, nonce, op->aad,
+				   op->aad_len, tag, SP_CRYPTO_ICV_LEN);
+	else
+		IMB_AES256_GCM_DEC(mgr, &s->keys, gctx, data, data, op->data_len, nonce, op->aad,
+				   op->aad_len, tag, SP_CRYPTO_ICV_LEN);
+	op->status = sp_crypto_icv_cmp(tag, icv) == 0 ? 0 : -EBADMSG;
 }
 
 static uint16_t
 imb_enqueue(struct sp_crypto_ctx *base, struct sp_crypto_op **ops, uint16_t n)
 {
 	struct imb_ctx *c = (struct imb_ctx *)base;
-	IMB_MGR *mgr = c->mgr;
+	struct gcm_context_data gctx;
 	uint16_t i, room = sp_crypto_done_room(&c->done);
-	IMB_JOB *job;
 
 	if (n > room)
 		n = room;
@@ -212,19 +182,17 @@ imb_enqueue(struct sp_crypto_ctx *base, struct sp_crypto_op **ops, uint16_t n)
 	for (i = 0; i < n; i++) {
 		struct sp_crypto_op *op = ops[i];
 
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod_offset(ops[i + 1]->m, void *,
+							      ops[i + 1]->data_off));
 		if (unlikely(sp_crypto_op_check(base, op) < 0)) {
 			op->status = -EINVAL;
 			continue;
 		}
-		op->status = -EIO;  /* until its job comes back */
-		job = IMB_GET_NEXT_JOB(mgr);
-		imb_fill(c, job, op, i);
-		for (job = IMB_SUBMIT_JOB_NOCHECK(mgr); job != NULL;
-		     job = IMB_GET_COMPLETED_JOB(mgr))
-			imb_complete(job);
+		imb_run(c->mgr, &gctx, op);
 	}
-	while ((job = IMB_FLUSH_JOB(mgr)) != NULL)
-		imb_complete(job);
+	/* the GCM state holds the last block's keystream and hash state */
+	sp_crypto_wipe(&gctx, sizeof(gctx));
 	/* Everything is done: hand the ops back in submission order. */
 	for (i = 0; i < n; i++)
 		sp_crypto_done_push(&c->done, ops[i]);
