@@ -41,6 +41,12 @@ normalise(struct sp_conf *c)
 	}
 	for (i = 0; i < c->n_routes; i++)
 		c->routes[i].line = 0;
+	c->tunnels.line = 0;
+	for (i = 0; i < c->tunnels.n_peers; i++) {
+		c->tunnels.peers[i].line = 0;
+		for (k = 0; k < c->tunnels.peers[i].n_manual; k++)
+			c->tunnels.peers[i].manual[k].line = 0;
+	}
 }
 
 static void
