@@ -41,12 +41,28 @@ _topo_offloads_off() {
         >/dev/null 2>&1 || true
 }
 
+# _topo_veth P ROOT PEER NS BLOCK SLOT: the veth pair ROOT (root namespace) / PEER (in NS)
+# with a chosen interface index for ROOT. net_af_packet names its fanout group
+# (getpid() ^ ifindex) & 0xffff, and a second gateway joining a group that the first one
+# bound to another interface fails with EINVAL. Gateways start seconds apart, so their pids
+# differ in the low bits only: the gateway-1 side's ends get bit 14 (BLOCK 1), gateway 2's
+# bit 15 (BLOCK 2), so the two can never name the same group. Falls back to any index when
+# that one is taken.
+_topo_veth() {
+    local p=$1 root=$2 peer=$3 ns=$4 block=$5 slot=$6 h idx
+    h=$(($(printf '%s' "$p" | cksum | cut -d' ' -f1) % 4096))
+    idx=$((65536 + block * 16384 + h * 4 + slot))
+    ip link add "$root" index "$idx" type veth peer name "$peer" netns "$ns" 2>/dev/null ||
+        ip link add "$root" type veth peer name "$peer" netns "$ns"
+}
+
 # topo_segment P SIDE NET6 NET4: one client/server namespace and its veth pair.
 _topo_segment() {
     local p=$1 side=$2 n4=$3 n6=$4
     local ns="$p-$side" root="$p-${side}1" inner="${side}0"
     ip netns add "$ns"
-    ip link add "$root" type veth peer name "$inner" netns "$ns"
+    # side a faces the first gateway (mesh: g1), side b the second (g2)
+    _topo_veth "$p" "$root" "$inner" "$ns" "$([[ $side == a ]] && echo 1 || echo 2)" 0
     # Root side: no IPv6 (no link-local, no RS/ND noise), no IPv4 forwarding, no ARP answers.
     sysctl -qw "net.ipv6.conf.$root.disable_ipv6=1"
     sysctl -qw "net.ipv4.conf.$root.forwarding=0"
@@ -106,7 +122,7 @@ topo_mesh_down() {
 # _topo_transit_leg P N: root-side veth P-tN, its peer tN on the bridge in P-t.
 _topo_transit_leg() {
     local p=$1 n=$2 root="$p-t$2"
-    ip link add "$root" type veth peer name "t$n" netns "$p-t"
+    _topo_veth "$p" "$root" "t$n" "$p-t" "$n" 1
     sysctl -qw "net.ipv6.conf.$root.disable_ipv6=1"
     sysctl -qw "net.ipv4.conf.$root.forwarding=0"
     sysctl -qw "net.ipv4.conf.$root.arp_ignore=8"
