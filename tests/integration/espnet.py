@@ -272,3 +272,8 @@ class EspPeer:
             pkt = IPv6(bytes(pkt))
         seq = struct.unpack("!I", esp[4:8])[0]
         return self.sa_rx.decrypt(pkt), seq
+
+
+def show_sa(gw):
+    """Every SA of `show sa --json`: a list of dicts (spi, dir, peer, engine, counters...)."""
+    return gw.json("show", "sa")["sas"]

@@ -28,7 +28,7 @@ import time
 import pytest
 
 from conftest import ENV, Gateway, run, stop_gateway, wait_for
-from espnet import EspPeer, L2Pipe, keymat, own_topo, record_pid
+from espnet import EspPeer, L2Pipe, keymat, own_topo, record_pid, show_sa
 
 from scapy.layers.inet import ICMP, IP, UDP, UDPerror, IPerror
 from scapy.layers.inet6 import (ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6EchoRequest,
@@ -156,25 +156,6 @@ def roundtrip(net, peer, inner=4, ident=None, seq=None, wire_hook=None):
     net.send(peer, wire)
     net.expect(peer, is_reply(peer, inner, ident, seq & 0xffff, payload))
     return wire
-
-
-def show_sa(gw):
-    """Every SA of `show sa --json` as a list of dicts."""
-    doc = gw.json("show", "sa")
-    found = []
-
-    def walk(x):
-        if isinstance(x, dict):
-            if "spi" in x and "dir" in x:
-                found.append(x)
-            else:
-                for v in x.values():
-                    walk(v)
-        elif isinstance(x, list):
-            for v in x:
-                walk(v)
-    walk(doc)
-    return found
 
 
 def spi_value(v):

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PYTHON, ROOT, Bg, Gateway, run, stop_gateway, wait_for
-from espnet import keymat, own_topo, record_pid
+from espnet import keymat, own_topo, record_pid, show_sa
 
 SECGW_DIR = Path(os.environ.get("SP_SECGW_DIR", ROOT / "build-secgw"))
 if not SECGW_DIR.is_absolute():
@@ -246,26 +246,11 @@ def pair(request, secgw_bin, topo_sg, tmp_path_factory):
 
 
 def sa_stats(gw, spi, direction):
-    doc = gw.json("show", "sa")
-    found = []
-
-    def walk(x):
-        if isinstance(x, dict):
-            if "spi" in x and "dir" in x:
-                found.append(x)
-            else:
-                for v in x.values():
-                    walk(v)
-        elif isinstance(x, list):
-            for v in x:
-                walk(v)
-    walk(doc)
+    found = show_sa(gw)
     for sa in found:
-        v = sa["spi"]
-        if (int(v, 0) if isinstance(v, str) else int(v)) == spi and \
-                str(sa["dir"]).startswith(direction):
+        if sa["spi"] == spi and sa["dir"] == direction:
             return sa
-    raise AssertionError(f"no {direction} SA {spi:#x} in show sa: {doc}")
+    raise AssertionError(f"no {direction} SA {spi:#x} in show sa: {found}")
 
 
 @pytest.mark.parametrize("src,dst,peer", [
